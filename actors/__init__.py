@@ -1,0 +1,20 @@
+"""Every bookjobs actor. Importing this package configures the broker, so `dramatiq actors` works."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from broker import runtime
+
+runtime.ensure_configured()
+
+from actors import monitoring  # noqa: E402
+
+MODULES = (monitoring,)
+
+
+def all_actors() -> list[dramatiq.Actor]:
+    """Every actor this package declares."""
+    return [
+        value for module in MODULES for value in vars(module).values() if isinstance(value, dramatiq.Actor)
+    ]

@@ -1,0 +1,5 @@
+"""`python -m broker` is `bookjobs`."""
+
+from broker.cli import main
+
+main()

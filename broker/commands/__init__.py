@@ -1,0 +1,1 @@
+"""The sub-commands of `bookjobs`, one module per concern."""

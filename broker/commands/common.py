@@ -1,0 +1,106 @@
+"""Helpers shared by the `bookjobs` sub-commands: clear errors, settings, actors, JSON options."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+import dramatiq.errors
+import pika.exceptions
+from sqlalchemy.exc import DBAPIError
+
+from broker.errors import ConfigError
+from broker.settings import Settings
+from domain.errors import JobError
+
+#: Failures that get one clear line and a non-zero exit instead of a traceback.
+EXPECTED_FAILURES: tuple[type[BaseException], ...] = (
+    JobError,
+    OSError,
+    pika.exceptions.AMQPError,
+    dramatiq.errors.BrokerError,
+)
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Configure logging once, the same way in every entry point."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
+    )
+    # pika logs every failed connection attempt with a traceback; bookjobs reports them in one line.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an expected failure into `Error: <what went wrong>` on stderr and exit code 1 (2 for settings)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(2)
+        except DBAPIError as error:
+            click.echo(f"Error: {describe_database_error(error)}", err=True)
+            sys.exit(1)
+        except EXPECTED_FAILURES as error:
+            click.echo(f"Error: {_describe(error)}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    if isinstance(error, pika.exceptions.AMQPError | dramatiq.errors.BrokerError | ConnectionError):
+        return f"cannot reach the broker ({type(error).__name__}: {text})."
+    return text
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value becomes a ConfigError naming the variable."""
+    return Settings.from_env()
+
+
+def load_actors() -> Any:
+    """Import every actor (which configures the broker) and return the broker."""
+    import dramatiq
+
+    import actors  # noqa: F401
+
+    return dramatiq.get_broker()
+
+
+def parse_json(kind: type, name: str) -> Callable[[click.Context, click.Parameter, str | None], Any]:
+    """A click callback that parses a JSON option and checks it is a `kind`."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return kind()
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as error:
+            reason = f"{error.msg} at position {error.pos}"
+            raise click.BadParameter(f"{value!r} is not valid JSON ({reason}).") from None
+        if not isinstance(parsed, kind):
+            raise click.BadParameter(f"{name} must be a JSON {kind.__name__}, got {type(parsed).__name__}.")
+        return parsed
+
+    return callback
+
+
+def describe_database_error(error: BaseException) -> str:
+    """One line for a database that cannot be reached or is not migrated."""
+    original = getattr(error, "orig", None) or error
+    first_line = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    return (
+        f"cannot use the database ({first_line}). Is DATABASE_URL right, and did `bookjobs db upgrade` run?"
+    )

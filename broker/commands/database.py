@@ -1,0 +1,25 @@
+"""`bookjobs db upgrade`: apply the migrations."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.engine import make_url
+
+from broker.commands.common import clear_errors, load_settings
+from domain import db as database
+from domain import migrate
+
+
+@click.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command()
+@clear_errors
+def upgrade() -> None:
+    """Create or upgrade every bookjobs table to the latest migration."""
+    settings = load_settings()
+    migrate.upgrade(database.configure(settings.database_url))
+    safe_url = make_url(settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"Database {safe_url} is up to date.")

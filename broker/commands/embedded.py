@@ -1,0 +1,53 @@
+"""The embedded default: in-memory broker, worker threads and SQLite in one process."""
+
+from __future__ import annotations
+
+import logging
+
+import dramatiq
+
+from broker import runtime
+from broker.settings import Settings
+from domain import db, migrate
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedRuntime:
+    """Everything `bookjobs up` runs in one process when there is no BROKER_URL."""
+
+    def __init__(self, settings: Settings, *, worker_threads: int = 4) -> None:
+        if not settings.is_embedded:
+            raise ValueError("EmbeddedRuntime needs BROKER_URL=memory://")
+        self.settings = settings
+        self.worker_threads = worker_threads
+        self.broker: dramatiq.Broker | None = None
+        self.worker: dramatiq.Worker | None = None
+
+    def start(self) -> dramatiq.Broker:
+        """Migrate the database, declare the actors, and start the worker threads."""
+        migrate.upgrade(db.configure(self.settings.database_url))
+        broker = runtime.configure(self.settings)
+        import actors
+
+        runtime.rebind_actors(broker, actors.all_actors())
+        # dramatiq's CLI emits process_boot in each worker process; TimeLimit starts its timer thread then.
+        broker.emit_after("process_boot")
+        self.worker = dramatiq.Worker(broker, worker_threads=self.worker_threads, worker_timeout=100)
+        self.worker.start()
+        self.broker = broker
+        logger.info(
+            "Embedded runtime up: %d worker threads, database %s.",
+            self.worker_threads,
+            self.settings.database_url,
+        )
+        return broker
+
+    def stop(self) -> None:
+        """Stop the worker threads after their current jobs, and write the ledger out."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        if self.broker is not None:
+            self.broker.close()
+            self.broker = None

@@ -1,0 +1,112 @@
+"""`bookjobs status` and `bookjobs purge`: the counterparts of `celery inspect` and `celery purge`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from dramatiq.common import dq_name, xq_name
+
+from broker.commands.common import clear_errors, load_actors, load_settings
+from broker.errors import ConfigError
+from broker.inspect import BrokerInspector, QueueCounts
+from broker.settings import Settings
+from domain import db, ledger
+
+
+def _require_amqp(settings: Settings, what: str) -> None:
+    if not settings.broker_url.startswith("amqp"):
+        raise ConfigError(
+            f"{what} needs RabbitMQ: BROKER_URL={settings.broker_url!r}. "
+            "The embedded broker lives inside `bookjobs up`, where its jobs show in the dashboard."
+        )
+
+
+def _queue_names() -> list[str]:
+    broker = load_actors()
+    return sorted({actor.queue_name for actor in broker.actors.values()})
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+@clear_errors
+def status(as_json: bool) -> None:
+    """Queues with ready/delayed/dead counts, live workers, and the last failures."""
+    settings = load_settings()
+    queues: list[QueueCounts] = []
+    if settings.broker_url.startswith("amqp"):
+        with BrokerInspector(settings.broker_url) as inspector:
+            queues = [inspector.queue_counts(name) for name in _queue_names()]
+    db.configure(settings.database_url)
+    with db.session_scope() as session:
+        workers = [
+            {
+                "worker_id": w.worker_id,
+                "queues": w.queues,
+                "last_seen": w.last_seen.isoformat(),
+                "stale": ledger.is_stale(w, interval_seconds=settings.heartbeat_interval),
+                "in_flight": w.in_flight,
+                "processed": w.processed,
+            }
+            for w in ledger.workers(session)
+        ]
+        failures = [
+            {
+                "message_id": j.message_id,
+                "actor": j.actor_name,
+                "queue": j.queue_name,
+                "error": j.error_message,
+            }
+            for j in ledger.recent_failures(session, limit=5)
+        ]
+    if as_json:
+        document = {"queues": [q.as_dict() for q in queues], "workers": workers, "failures": failures}
+        click.echo(json.dumps(document, indent=2))
+        return
+    _print_status(queues, workers, failures, settings)
+
+
+def _print_status(
+    queues: list[QueueCounts], workers: list[dict], failures: list[dict], settings: Settings
+) -> None:
+    def shown(value: int | None) -> str:
+        return "-" if value is None else str(value)
+
+    if queues:
+        click.echo(f"{'queue':<20}{'ready':>8}{'delayed':>9}{'dead':>7}{'consumers':>11}")
+        for q in queues:
+            counts = f"{shown(q.ready):>8}{shown(q.delayed):>9}{shown(q.dead):>7}{shown(q.consumers):>11}"
+            click.echo(f"{q.name:<20}{counts}")
+    else:
+        click.echo(f"Queue counts need RabbitMQ (BROKER_URL={settings.broker_url!r}).")
+    click.echo(f"\nworkers: {len(workers)}")
+    for w in workers:
+        flag = " (stale)" if w["stale"] else ""
+        click.echo(
+            f"  {w['worker_id']}{flag}  queues={','.join(w['queues'])}  in_flight={w['in_flight']}"
+            f"  processed={w['processed']}  last_seen={w['last_seen']}"
+        )
+    click.echo(f"\nlast failures: {len(failures)}")
+    for f in failures:
+        click.echo(f"  {f['message_id']}  {f['queue']}/{f['actor']}: {f['error']}")
+
+
+@click.command()
+@click.argument("queue")
+@click.option("--delayed", is_flag=True, help="Also empty the queue's delay queue.")
+@click.option("--dead", is_flag=True, help="Also empty the queue's dead-letter queue.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@clear_errors
+def purge(queue: str, delayed: bool, dead: bool, yes: bool) -> None:
+    """Remove every ready message of QUEUE (and with flags its delayed and dead ones)."""
+    settings = load_settings()
+    _require_amqp(settings, "purge")
+    known = _queue_names()
+    if queue not in known:
+        raise ConfigError(f"Unknown queue {queue!r}; known queues: {', '.join(known)}.")
+    targets = [queue] + ([dq_name(queue)] if delayed else []) + ([xq_name(queue)] if dead else [])
+    if not yes:
+        click.confirm(f"Purge {', '.join(targets)}?", abort=True)
+    with BrokerInspector(settings.broker_url) as inspector:
+        for name in targets:
+            click.echo(f"{name}: {inspector.purge(name)} messages removed")

@@ -1,0 +1,133 @@
+"""`bookjobs worker` and `bookjobs up`: the long-running processes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+
+import click
+
+from broker.commands.common import clear_errors, load_settings
+from broker.commands.embedded import EmbeddedRuntime
+from broker.errors import ConfigError
+from domain import db, migrate
+
+
+@click.command()
+@click.option("--queues", "-Q", multiple=True, help="Queues to consume (repeatable; default: all).")
+@click.option("--processes", "-p", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--threads", "-t", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "--module", "-m", "modules", multiple=True, help="Also import this module (your own actors); repeatable."
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.IntRange(min=0),
+    default=600_000,
+    show_default=True,
+    help="Milliseconds in-flight jobs get to finish after SIGTERM before they are requeued.",
+)
+@clear_errors
+def worker(
+    queues: tuple[str, ...], processes: int, threads: int, modules: tuple[str, ...], shutdown_timeout: int
+) -> None:
+    """Run dramatiq worker processes over every actor (`dramatiq actors`, with these options)."""
+    settings = load_settings()
+    if settings.is_embedded:
+        raise ConfigError(
+            "`bookjobs worker` needs a real broker, but BROKER_URL is memory://. "
+            "Set BROKER_URL=amqp://... or run everything in one process with `bookjobs up`."
+        )
+    from dramatiq.cli import main as dramatiq_main
+    from dramatiq.cli import make_argument_parser
+
+    argv = [
+        "actors",
+        *modules,
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--worker-shutdown-timeout",
+        str(shutdown_timeout),
+        "--skip-logging",
+    ]
+    if queues:
+        argv += ["--queues", *queues]
+    sys.exit(dramatiq_main(make_argument_parser().parse_args(argv)))
+
+
+@click.command()
+@click.option(
+    "--threads",
+    "-t",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Worker threads of the embedded runtime.",
+)
+@click.option(
+    "--processes",
+    "-p",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Worker processes when BROKER_URL points at a real broker.",
+)
+@clear_errors
+def up(threads: int, processes: int) -> None:
+    """Run the whole system: embedded in one process by default, real processes with BROKER_URL=amqp://."""
+    settings = load_settings()
+    if settings.is_embedded:
+        _run_embedded(EmbeddedRuntime(settings, worker_threads=threads))
+    else:
+        migrate.upgrade(db.configure(settings.database_url))
+        _supervise([[sys.executable, "-m", "broker", "worker", "--processes", str(processes)]])
+
+
+def _run_embedded(embedded: EmbeddedRuntime) -> None:
+    stop = _stop_on_signals()
+    embedded.start()
+    try:
+        from actors.monitoring import health_check
+
+        message = health_check.send()
+        result = message.get_result(block=True, timeout=30_000)
+        click.echo(
+            f"bookjobs is up (embedded: in-memory broker, {embedded.worker_threads} worker threads, "
+            f"database {embedded.settings.database_url})."
+        )
+        click.echo(f"health_check {message.message_id} done: {json.dumps(result)}")
+        click.echo("Press Ctrl-C to stop.")
+        stop.wait()
+    finally:
+        embedded.stop()
+        click.echo("bookjobs stopped.")
+
+
+def _supervise(commands: list[list[str]]) -> None:
+    """Start `commands`, and stop all of them when one ends or this process is told to stop."""
+    stop = _stop_on_signals()
+    children = [subprocess.Popen(command) for command in commands]
+    click.echo(
+        f"bookjobs is up: {len(children)} processes ({', '.join(' '.join(c[2:4]) for c in commands)})."
+    )
+    while not stop.wait(0.5):
+        if any(child.poll() is not None for child in children):
+            break
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        child.wait()
+    sys.exit(max(child.returncode or 0 for child in children) if not stop.is_set() else 0)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop

@@ -1,0 +1,89 @@
+"""One broker from one URL, with the project's middleware in one visible list."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    CurrentMessage,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+from dramatiq.results import Results
+from periodiq import PeriodiqMiddleware
+
+from broker.ledger import LedgerWriter
+from broker.middleware import Heartbeats, Ledger, QueueDefaults
+from broker.results import LedgerResultBackend
+from broker.settings import Settings
+from domain import db
+
+#: RabbitMQ priorities 0..10; fixed for good, since x-max-priority cannot change on an existing queue.
+MAX_PRIORITY = 10
+#: AMQP heartbeat in seconds, so a dead peer is noticed within a minute.
+AMQP_HEARTBEAT = 30
+#: Periodic messages older than this are skipped by periodiq's middleware (its default, 30 s, drops retries).
+PERIODIC_SKIP_DELAY = 24 * 3600
+
+
+def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
+    """Every middleware, in the order dramatiq runs their `before_*` hooks.
+
+    dramatiq runs `after_*` hooks in reverse order, so the ledger and the heartbeats stand first:
+    they see a message before anything can skip it, and its outcome after Retries has decided it.
+    """
+    observers: list[dramatiq.Middleware] = []
+    if settings.ledger_enabled:
+        observers.append(Ledger(writer=LedgerWriter(db.get_engine)))
+    observers.append(Heartbeats(engine_factory=db.get_engine, interval=settings.heartbeat_interval))
+    return [
+        QueueDefaults(),
+        *observers,
+        AgeLimit(),
+        TimeLimit(),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(),
+        CurrentMessage(),
+        Results(backend=LedgerResultBackend(engine_factory=db.get_engine), store_results=True),
+        PeriodiqMiddleware(skip_delay=PERIODIC_SKIP_DELAY),
+    ]
+
+
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    """A broker for `settings.broker_url`: amqp:// → RabbitMQ, redis:// → Redis, memory:// → in-process."""
+    url = settings.broker_url
+    middleware = build_middleware(settings)
+    scheme = urlsplit(url).scheme
+    if scheme in ("amqp", "amqps"):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(
+            url=with_amqp_defaults(url),
+            confirm_delivery=True,
+            max_priority=MAX_PRIORITY,
+            middleware=middleware,
+        )
+    if scheme in ("redis", "rediss"):
+        from dramatiq.brokers.redis import RedisBroker
+
+        return RedisBroker(url=url, middleware=middleware)
+    return StubBroker(middleware=middleware)
+
+
+def with_amqp_defaults(url: str) -> str:
+    """`url` with a heartbeat and connection retries unless it sets them itself."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("heartbeat", str(AMQP_HEARTBEAT))
+    query.setdefault("connection_attempts", "3")
+    query.setdefault("retry_delay", "1")
+    query.setdefault("blocked_connection_timeout", "60")
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -1,0 +1,7 @@
+"""bookjobs' own middleware, one class a module."""
+
+from broker.middleware.heartbeats import Heartbeats
+from broker.middleware.ledger import Ledger
+from broker.middleware.queue_defaults import QueueDefaults
+
+__all__ = ["Heartbeats", "Ledger", "QueueDefaults"]

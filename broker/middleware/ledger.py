@@ -1,0 +1,147 @@
+"""Record every message's life in the job ledger, and ack only once that record is durable."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import socket
+import time
+import traceback
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import dramatiq
+from dramatiq.broker import MessageProxy
+
+from broker.ledger import Event, LedgerWriter
+from broker.redaction import redact, redact_args
+from domain.models.base import utcnow
+from domain.models.jobs import JobStatus
+
+#: Rank of each status within one attempt; progress = retries × 10 + rank (see Job.progress).
+STATUS_RANK = {
+    JobStatus.ENQUEUED: 0,
+    JobStatus.DELAYED: 0,
+    JobStatus.RETRYING: 0,
+    JobStatus.RUNNING: 1,
+    JobStatus.DONE: 3,
+    JobStatus.DEAD: 3,
+    JobStatus.SKIPPED: 3,
+}
+#: Options dramatiq keeps on a message that the ledger stores in columns of their own, or not at all.
+UNRECORDED_OPTIONS = frozenset({"traceback", "retries", "eta", "redis_message_id"})
+HOSTNAME = socket.gethostname()
+
+
+def worker_id() -> str:
+    """This process as the ledger and heartbeats name it: host:pid."""
+    return f"{HOSTNAME}:{os.getpid()}"
+
+
+class Ledger(dramatiq.Middleware):
+    """Turns dramatiq's hooks into ledger events; `durable_ack` delays acks until they are written."""
+
+    def __init__(self, *, writer: LedgerWriter, durable_ack: bool = True) -> None:
+        self.writer = writer
+        self.durable_ack = durable_ack
+
+    def after_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message, delay: int | None) -> None:
+        if message.options.get("retries"):
+            status = JobStatus.RETRYING
+        else:
+            status = JobStatus.DELAYED if delay else JobStatus.ENQUEUED
+        eta = utcnow() + timedelta(milliseconds=delay) if delay else None
+        self.writer.record(self._event(broker, message, status, eta=eta))
+
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        message._ledger_started = time.perf_counter()
+        event = self._event(broker, message, JobStatus.RUNNING, started_at=utcnow(), worker_id=worker_id())
+        self.writer.record(event)
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        if exception is None:
+            event = self._finished(broker, message, JobStatus.DONE, result=_jsonable(redact(result)))
+        else:
+            status = JobStatus.DEAD if message.failed else JobStatus.RETRYING
+            event = self._finished(broker, message, status, **_error_fields(exception))
+        message._ledger_seq = self.writer.record(event)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        status = JobStatus.DEAD if message.failed else JobStatus.SKIPPED
+        fields = _error_fields(message._exception) if message._exception else {}
+        message._ledger_seq = self.writer.record(self._finished(broker, message, status, **fields))
+
+    def before_ack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        self._wait_durable(message)
+
+    def before_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        self._wait_durable(message)
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self.writer.flush()
+
+    def _wait_durable(self, message: MessageProxy) -> None:
+        seq = getattr(message, "_ledger_seq", None)
+        if self.durable_ack and seq is not None:
+            self.writer.wait_flushed(seq)
+
+    def _finished(self, broker: dramatiq.Broker, message: MessageProxy, status: JobStatus, **fields) -> Event:
+        started = getattr(message, "_ledger_started", None)
+        duration_ms = (time.perf_counter() - started) * 1000 if started is not None else None
+        return self._event(broker, message, status, finished_at=utcnow(), duration_ms=duration_ms, **fields)
+
+    def _event(
+        self, broker: dramatiq.Broker, message: dramatiq.Message, status: JobStatus, **fields
+    ) -> Event:
+        retries = message.options.get("retries", 0)
+        options = {k: v for k, v in message.options.items() if k not in UNRECORDED_OPTIONS}
+        return {
+            "message_id": message.message_id,
+            "queue_name": message.queue_name,
+            "actor_name": message.actor_name,
+            "status": status.value,
+            "progress": retries * 10 + STATUS_RANK[status],
+            "args": redact_args(message.args, _parameter_names(broker, message.actor_name)),
+            "kwargs": redact(message.kwargs),
+            "options": redact(options),
+            "priority": message.options.get("broker_priority", 0),
+            "retries": retries,
+            "enqueued_at": datetime.fromtimestamp(message.message_timestamp / 1000, UTC),
+            "updated_at": utcnow(),
+            **fields,
+        }
+
+
+def _error_fields(exception: BaseException) -> dict[str, Any]:
+    return {
+        "error_type": type(exception).__name__,
+        "error_message": str(exception) or type(exception).__name__,
+        "traceback": "".join(traceback.format_exception(exception, limit=30)),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` as JSON would give it back; what JSON cannot hold becomes its repr."""
+    return json.loads(json.dumps(value, default=repr))
+
+
+@lru_cache(maxsize=1024)
+def _cached_parameter_names(fn) -> list[str]:
+    try:
+        return list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return []
+
+
+def _parameter_names(broker: dramatiq.Broker, actor_name: str) -> list[str]:
+    actor = broker.actors.get(actor_name)
+    return _cached_parameter_names(actor.fn) if actor is not None else []

@@ -1,0 +1,56 @@
+"""Per-queue retry and time-limit defaults (DESIGN.md), and the retry rule built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from broker.errors import is_transient
+
+SECOND = 1000
+MINUTE = 60 * SECOND
+
+#: Since dramatiq 2.0 the n-th backoff is drawn from [min, 2 × min] × 2ⁿ, so its mean is 1.5 × min × 2ⁿ.
+#: Dividing the wanted mean by 1.5 makes the seeds' schedules (e.g. 5 → 10 → 20 min) hold on average.
+JITTER_MEAN = 1.5
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """How the jobs of one queue retry and how long they may run."""
+
+    max_retries: int
+    backoff_ms: int
+    time_limit_ms: int
+
+    @property
+    def min_backoff_ms(self) -> int:
+        """The `min_backoff` that gives `backoff_ms × 2ⁿ` on average under dramatiq's jitter."""
+        return round(self.backoff_ms / JITTER_MEAN)
+
+
+QUEUE_POLICIES: dict[str, QueuePolicy] = {
+    "email": QueuePolicy(max_retries=3, backoff_ms=60 * SECOND, time_limit_ms=60 * SECOND),
+    "books": QueuePolicy(max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=30 * MINUTE),
+    "images": QueuePolicy(max_retries=2, backoff_ms=60 * SECOND, time_limit_ms=10 * MINUTE),
+    "cleanup": QueuePolicy(max_retries=3, backoff_ms=300 * SECOND, time_limit_ms=5 * MINUTE),
+    "exams": QueuePolicy(max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=5 * MINUTE),
+    "default": QueuePolicy(max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=5 * MINUTE),
+}
+
+#: Queues without a row of their own (tests, apps' ad-hoc queues) get the default queue's policy.
+FALLBACK_POLICY = QUEUE_POLICIES["default"]
+
+
+def policy_for(queue_name: str) -> QueuePolicy:
+    """The policy of `queue_name`, or the default queue's one."""
+    return QUEUE_POLICIES.get(queue_name, FALLBACK_POLICY)
+
+
+@dataclass(frozen=True)
+class RetryWhen:
+    """dramatiq's `retry_when`: retry transient failures until `max_retries` retries have run."""
+
+    max_retries: int
+
+    def __call__(self, retries: int, exception: BaseException) -> bool:
+        return retries < self.max_retries and is_transient(exception)

@@ -1,0 +1,34 @@
+"""Hide secret values before they reach the ledger, the logs or the dashboard."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SECRET_KEY = re.compile(r"token|passw|secret|api[_-]?key|credential|authorization|cookie", re.IGNORECASE)
+REDACTED = "***"
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a key or parameter named `name` is likely to hold a secret."""
+    return bool(SECRET_KEY.search(name))
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` in which every mapping entry with a secret-looking key is replaced by ***."""
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if isinstance(key, str) and is_secret_name(key) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
+
+
+def redact_args(args: list[Any] | tuple[Any, ...], parameter_names: list[str]) -> list[Any]:
+    """Positional arguments with those bound to secret-looking parameter names replaced by ***."""
+    return [
+        REDACTED if index < len(parameter_names) and is_secret_name(parameter_names[index]) else redact(arg)
+        for index, arg in enumerate(args)
+    ]

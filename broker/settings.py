@@ -1,0 +1,111 @@
+"""One settings object, read from the environment once and validated."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from broker.errors import ConfigError
+
+BROKER_SCHEMES = ("amqp", "amqps", "redis", "rediss", "memory")
+DATABASE_SCHEMES = ("postgresql", "postgresql+psycopg2", "sqlite")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a bookjobs process needs to know about its surroundings."""
+
+    broker_url: str = "memory://"
+    database_url: str = "sqlite:///bookjobs.db"
+    smtp_url: str | None = None
+    mail_outbox_dir: Path = Path("outbox")
+    media_root: Path = Path("media")
+    media_url: str = "/media/"
+    image_provider: str = "local"
+    image_api_url: str | None = None
+    dashboard_token: str | None = None
+    ledger_enabled: bool = True
+    ledger_flush_interval: float = 0.05
+    heartbeat_interval: float = 5.0
+    max_message_bytes: int = 1_048_576
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when the broker lives in this process (no RabbitMQ, no Redis)."""
+        return self.broker_url.startswith("memory://")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `env` (default: os.environ); a bad value raises ConfigError."""
+        env = os.environ if env is None else env
+        defaults = cls()
+        settings = cls(
+            broker_url=_url(env, "BROKER_URL", defaults.broker_url, BROKER_SCHEMES),
+            database_url=_url(env, "DATABASE_URL", defaults.database_url, DATABASE_SCHEMES),
+            smtp_url=_optional_url(env, "SMTP_URL", ("smtp", "smtps")),
+            mail_outbox_dir=Path(env.get("MAIL_OUTBOX_DIR", str(defaults.mail_outbox_dir))),
+            media_root=Path(env.get("MEDIA_ROOT", str(defaults.media_root))),
+            media_url=env.get("MEDIA_URL", defaults.media_url),
+            image_provider=_choice(env, "IMAGE_PROVIDER", defaults.image_provider, ("local", "http")),
+            image_api_url=_optional_url(env, "IMAGE_API_URL", ("http", "https")),
+            dashboard_token=env.get("DASHBOARD_TOKEN") or None,
+            ledger_enabled=_flag(env, "BOOKJOBS_LEDGER", defaults.ledger_enabled),
+            ledger_flush_interval=_positive(
+                env, "BOOKJOBS_LEDGER_FLUSH_SECONDS", defaults.ledger_flush_interval
+            ),
+            heartbeat_interval=_positive(env, "BOOKJOBS_HEARTBEAT_SECONDS", defaults.heartbeat_interval),
+            max_message_bytes=int(_positive(env, "MAX_MESSAGE_BYTES", defaults.max_message_bytes)),
+        )
+        if settings.image_provider == "http" and not settings.image_api_url:
+            raise ConfigError("IMAGE_PROVIDER='http' needs IMAGE_API_URL to be set.")
+        return settings
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    scheme = urlsplit(value).scheme
+    if scheme not in schemes:
+        raise ConfigError(
+            f"{name}={value!r} is not a valid URL: the scheme must be one of {', '.join(schemes)}."
+        )
+    return value
+
+
+def _optional_url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    if not env.get(name):
+        return None
+    return _url(env, name, "", schemes)
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}.")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a number.") from None
+    if number <= 0:
+        raise ConfigError(f"{name}={value!r} must be greater than zero.")
+    return number

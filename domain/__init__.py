@@ -1,0 +1,1 @@
+"""BookReader domain: models, migrations and services. Never imports Dramatiq."""

@@ -1,0 +1,24 @@
+"""Apply the Alembic migrations shipped in `domain/migrations/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, text
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: Serialises concurrent upgrades (several containers starting at once) on PostgreSQL.
+ADVISORY_LOCK_KEY = 0x626F6F6B6A6F6273 & 0x7FFFFFFFFFFFFFFF
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database behind `engine` up to `revision`."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

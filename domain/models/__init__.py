@@ -1,0 +1,6 @@
+"""SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
+
+from domain.models.base import Base
+from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
+
+__all__ = ["Base", "Job", "JobStatus", "WorkerHeartbeat"]

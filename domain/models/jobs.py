@@ -1,0 +1,79 @@
+"""The job ledger: one row per message, and one row per live worker process."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.models.base import Base, JSONType, UTCDateTime
+
+
+class JobStatus(enum.StrEnum):
+    """Where a message is in its life."""
+
+    ENQUEUED = "enqueued"
+    DELAYED = "delayed"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    DONE = "done"
+    DEAD = "dead"
+    SKIPPED = "skipped"
+
+
+#: Final states: nothing that happens to an attempt after them can change the row.
+FINAL_STATUSES = frozenset({JobStatus.DONE, JobStatus.DEAD, JobStatus.SKIPPED})
+
+
+class Job(Base):
+    """One message's life: what ran, where, when, and how it ended."""
+
+    __tablename__ = "bookjobs_jobs"
+
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    queue_name: Mapped[str] = mapped_column(String(200))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    #: Orders events so a late one never moves a row backwards: retries × 10 + the rank of the status.
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    args: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    kwargs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    eta: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    worker_id: Mapped[str | None] = mapped_column(String(200))
+    result: Mapped[Any | None] = mapped_column(JSONType)
+    error_type: Mapped[str | None] = mapped_column(String(200))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    traceback: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_bookjobs_jobs_queue_status_enqueued", "queue_name", "status", "enqueued_at"),
+        Index("ix_bookjobs_jobs_status_updated", "status", "updated_at"),
+        Index("ix_bookjobs_jobs_actor_enqueued", "actor_name", "enqueued_at"),
+    )
+
+
+class WorkerHeartbeat(Base):
+    """A worker process that said it is alive at `last_seen`."""
+
+    __tablename__ = "bookjobs_workers"
+
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    queues: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    in_flight: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)

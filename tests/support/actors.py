@@ -1,0 +1,99 @@
+"""Actors that exist only for tests: they record each attempt as a row, then succeed or fail on demand."""
+
+from __future__ import annotations
+
+import time
+
+import dramatiq
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert, select
+
+from domain import db
+from domain.errors import PermanentError, TransientError
+from domain.models.base import utcnow
+
+metadata = MetaData()
+attempts = Table(
+    "test_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(100), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+#: Short backoffs so retry tests take seconds, not minutes.
+FAST_RETRY = {"min_backoff": 200, "max_backoff": 5_000}
+
+
+def create_tables() -> None:
+    """Create the attempts table in the current database (idempotent)."""
+    metadata.create_all(db.get_engine())
+
+
+def record_attempt(key: str) -> int:
+    """Insert one attempt row for `key` and return how many there are now."""
+    with db.session_scope() as session:
+        session.execute(insert(attempts).values(key=key, at=utcnow()))
+        return session.scalar(select(func.count()).select_from(attempts).where(attempts.c.key == key))
+
+
+def attempt_times(key: str) -> list:
+    """When each attempt of `key` started, in order."""
+    with db.session_scope() as session:
+        return list(
+            session.scalars(select(attempts.c.at).where(attempts.c.key == key).order_by(attempts.c.id))
+        )
+
+
+@dramatiq.actor(queue_name="default", **FAST_RETRY)
+def flaky(key: str, failures: int) -> dict:
+    """Fail with a transient error `failures` times, then succeed."""
+    attempt = record_attempt(key)
+    if attempt <= failures:
+        raise TransientError(f"Attempt {attempt} of {key!r} failed on purpose.")
+    return {"key": key, "attempts": attempt}
+
+
+@dramatiq.actor(queue_name="default", max_retries=2, **FAST_RETRY)
+def always_transient(key: str) -> None:
+    """Fail with a transient error every time."""
+    attempt = record_attempt(key)
+    raise TransientError(f"Attempt {attempt} of {key!r} failed on purpose.")
+
+
+@dramatiq.actor(queue_name="default", **FAST_RETRY)
+def permanent_failure(key: str) -> None:
+    """Fail with a permanent error: the job must go dead without a retry."""
+    record_attempt(key)
+    raise PermanentError(f"Book {key!r} not found.")
+
+
+@dramatiq.actor(queue_name="default", time_limit=500, **FAST_RETRY)
+def oversleeper(key: str, seconds: float) -> None:
+    """Sleep past the 0.5 s time limit."""
+    record_attempt(key)
+    for _ in range(int(seconds * 20)):
+        time.sleep(0.05)
+
+
+@dramatiq.actor(queue_name="default")
+def slow_effect(key: str, seconds: float) -> dict:
+    """Sleep, then leave exactly one effect row: a job killed while sleeping leaves none."""
+    time.sleep(seconds)
+    return {"key": key, "attempts": record_attempt(key)}
+
+
+@dramatiq.actor(queue_name="default")
+def echo(value: int) -> int:
+    """Return its argument: the cheapest job with a checkable result."""
+    return value
+
+
+@dramatiq.actor(queue_name="default")
+def issue_login(user_id: int, password: str) -> dict:
+    """Return a secret: the ledger must not show it."""
+    return {"user_id": user_id, "token": f"secret-token-{user_id}"}
+
+
+def all_actors() -> list[dramatiq.Actor]:
+    """Every test actor."""
+    return [value for value in globals().values() if isinstance(value, dramatiq.Actor)]

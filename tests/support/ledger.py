@@ -1,0 +1,50 @@
+"""Polling helpers: wait until the ledger says what a test expects."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import func, select
+
+from domain import db
+from domain.models.jobs import Job
+
+T = TypeVar("T")
+
+
+def wait_for(
+    probe: Callable[[], T | None], *, timeout: float = 20.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Call `probe` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout} s waiting for {what or probe}.")
+        time.sleep(interval)
+
+
+def job(message_id: str) -> Job | None:
+    """The ledger row of `message_id`, read fresh."""
+    with db.session_scope() as session:
+        return session.get(Job, message_id)
+
+
+def wait_for_status(message_id: str, *statuses: str, timeout: float = 20.0) -> Job:
+    """The ledger row of `message_id` once its status is one of `statuses`."""
+
+    def probe() -> Job | None:
+        row = job(message_id)
+        return row if row is not None and row.status in statuses else None
+
+    return wait_for(probe, timeout=timeout, what=f"job {message_id} to be {'/'.join(statuses)}")
+
+
+def count_by_status(status: str) -> int:
+    """How many ledger rows have `status`."""
+    with db.session_scope() as session:
+        return session.scalar(select(func.count()).select_from(Job).where(Job.status == status))

@@ -14,6 +14,7 @@ import dramatiq.errors
 import pika.exceptions
 from sqlalchemy.exc import DBAPIError
 
+from broker import runtime
 from broker.errors import ConfigError
 from broker.settings import Settings
 from domain.errors import JobError
@@ -70,13 +71,13 @@ def load_settings() -> Settings:
     return Settings.from_env()
 
 
-def load_actors() -> Any:
-    """Import every actor (which configures the broker) and return the broker."""
-    import dramatiq
+def load_actors(settings: Settings) -> dramatiq.Broker:
+    """Configure this process for `settings` and declare every actor on its broker."""
+    broker = runtime.configure(settings)
+    import actors
 
-    import actors  # noqa: F401
-
-    return dramatiq.get_broker()
+    runtime.rebind_actors(broker, actors.all_actors())
+    return broker
 
 
 def parse_json(kind: type, name: str) -> Callable[[click.Context, click.Parameter, str | None], Any]:

@@ -6,7 +6,7 @@ import logging
 
 import dramatiq
 
-from broker import runtime
+from broker.commands.common import load_actors
 from broker.settings import Settings
 from domain import db, migrate
 
@@ -27,10 +27,7 @@ class EmbeddedRuntime:
     def start(self) -> dramatiq.Broker:
         """Migrate the database, declare the actors, and start the worker threads."""
         migrate.upgrade(db.configure(self.settings.database_url))
-        broker = runtime.configure(self.settings)
-        import actors
-
-        runtime.rebind_actors(broker, actors.all_actors())
+        broker = load_actors(self.settings)
         # dramatiq's CLI emits process_boot in each worker process; TimeLimit starts its timer thread then.
         broker.emit_after("process_boot")
         self.worker = dramatiq.Worker(broker, worker_threads=self.worker_threads, worker_timeout=100)

@@ -22,8 +22,8 @@ def _require_amqp(settings: Settings, what: str) -> None:
         )
 
 
-def _queue_names() -> list[str]:
-    broker = load_actors()
+def _queue_names(settings: Settings) -> list[str]:
+    broker = load_actors(settings)
     return sorted({actor.queue_name for actor in broker.actors.values()})
 
 
@@ -36,7 +36,7 @@ def status(as_json: bool) -> None:
     queues: list[QueueCounts] = []
     if settings.broker_url.startswith("amqp"):
         with BrokerInspector(settings.broker_url) as inspector:
-            queues = [inspector.queue_counts(name) for name in _queue_names()]
+            queues = [inspector.queue_counts(name) for name in _queue_names(settings)]
     db.configure(settings.database_url)
     with db.session_scope() as session:
         workers = [
@@ -101,7 +101,7 @@ def purge(queue: str, delayed: bool, dead: bool, yes: bool) -> None:
     """Remove every ready message of QUEUE (and with flags its delayed and dead ones)."""
     settings = load_settings()
     _require_amqp(settings, "purge")
-    known = _queue_names()
+    known = _queue_names(settings)
     if queue not in known:
         raise ConfigError(f"Unknown queue {queue!r}; known queues: {', '.join(known)}.")
     targets = [queue] + ([dq_name(queue)] if delayed else []) + ([xq_name(queue)] if dead else [])

@@ -50,7 +50,7 @@ def send(
             "BROKER_URL is memory:// (the embedded broker of `bookjobs up`), which other processes "
             "cannot reach; set BROKER_URL=amqp://... to send from here."
         )
-    broker = load_actors()
+    broker = load_actors(settings)
     message = sending.send_by_name(broker, actor_name, args, kwargs, delay_ms=delay, priority=priority)
     click.echo(message.message_id)
     if not wait:

@@ -1,0 +1,130 @@
+"""The ledger on SQLite with the in-memory broker: statuses, ordering, results, redaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from dramatiq.results import ResultFailure
+from sqlalchemy import select
+
+from broker.ledger import LedgerWriter, merge_events
+from broker.redaction import redact, redact_args
+from domain import db
+from domain.models.jobs import Job, WorkerHeartbeat
+from tests.support import actors as test_actors
+from tests.support.ledger import wait_for, wait_for_status
+
+
+@pytest.fixture(autouse=True)
+def attempts_table(sqlite_url):
+    test_actors.create_tables()
+
+
+def event(message_id: str, status: str, progress: int, **fields) -> dict:
+    return {
+        "message_id": message_id,
+        "queue_name": "default",
+        "actor_name": "echo",
+        "status": status,
+        "progress": progress,
+        "args": [1],
+        "kwargs": {},
+        "options": {},
+        "priority": 0,
+        "retries": progress // 10,
+        "enqueued_at": datetime(2026, 1, 1, tzinfo=UTC),
+        **fields,
+    }
+
+
+def test_a_late_enqueued_event_never_moves_a_done_row_back(sqlite_url):
+    writer = LedgerWriter(db.get_engine)
+    writer.record(event("m1", "done", 3, result=1, worker_id="w:1"))
+    writer.flush()
+    writer.record(event("m1", "enqueued", 0))
+    writer.close()
+
+    with db.session_scope() as session:
+        row = session.get(Job, "m1")
+    assert (row.status, row.result, row.worker_id) == ("done", 1, "w:1")
+
+
+def test_events_merged_in_memory_keep_the_furthest_status_and_every_known_field():
+    running = event("m", "running", 1, worker_id="w:1", started_at=datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC))
+    done = event("m", "done", 3, result={"ok": True})
+
+    merged = merge_events(done, running)
+
+    assert merged["status"] == "done"
+    assert merged["worker_id"] == "w:1"
+    assert merged["result"] == {"ok": True}
+    assert merged["started_at"].second == 1
+
+
+def test_a_retry_moves_the_row_forward_again():
+    failed_once = event("m", "retrying", 10, error_type="TransientError")
+    running_again = event("m", "running", 11)
+
+    assert merge_events(failed_once, running_again)["status"] == "running"
+    assert merge_events(running_again, failed_once)["status"] == "running"
+
+
+def test_a_job_runs_and_its_result_reads_back_from_the_ledger(stub_broker, stub_worker):
+    message = test_actors.echo.send(5)
+
+    assert message.get_result(block=True, timeout=5_000) == 5
+    row = wait_for_status(message.message_id, "done")
+    assert row.args == [5]
+    assert row.started_at is not None and row.finished_at >= row.started_at
+
+
+def test_a_transient_failure_is_retried_and_the_row_ends_done(stub_broker, stub_worker):
+    message = test_actors.flaky.send("k1", 1)
+
+    assert message.get_result(block=True, timeout=5_000) == {"key": "k1", "attempts": 2}
+    row = wait_for_status(message.message_id, "done")
+    assert row.retries == 1
+
+
+def test_a_permanent_failure_ends_dead_after_one_attempt(stub_broker, stub_worker):
+    message = test_actors.permanent_failure.send("k2")
+
+    with pytest.raises(ResultFailure, match=r"PermanentError: Book 'k2' not found\."):
+        message.get_result(block=True, timeout=5_000)
+    assert wait_for_status(message.message_id, "dead").retries == 1
+    assert len(test_actors.attempt_times("k2")) == 1
+
+
+def test_secrets_never_reach_the_ledger(stub_broker, stub_worker):
+    message = test_actors.issue_login.send(3, "hunter2")
+    message.get_result(block=True, timeout=5_000)
+
+    row = wait_for_status(message.message_id, "done")
+    assert row.args == [3, "***"]
+    assert row.result == {"user_id": 3, "token": "***"}
+    assert "hunter2" not in str(row.options)
+
+
+def test_redaction_finds_secret_keys_at_any_depth():
+    user = {"email": "a@b.c", "Password": "x", "tokens": ["t"]}
+    value = {"user": user, "api_key": "k", "n": [1, {"secret": 2}]}
+
+    assert redact(value) == {
+        "user": {"email": "a@b.c", "Password": "***", "tokens": "***"},
+        "api_key": "***",
+        "n": [1, {"secret": "***"}],
+    }
+    assert redact_args([1, "pw", {"token": "t"}], ["user_id", "password"]) == [1, "***", {"token": "***"}]
+
+
+def test_worker_threads_beat_into_the_heartbeat_table(stub_broker, stub_worker):
+    test_actors.echo.send(1).get_result(block=True, timeout=5_000)
+
+    def beat():
+        with db.session_scope() as session:
+            return session.scalars(select(WorkerHeartbeat).where(WorkerHeartbeat.processed >= 1)).first()
+
+    worker = wait_for(beat, timeout=5, what="a heartbeat counting the job")
+    assert worker.queues == ["default"]
+    assert worker.in_flight == 0

@@ -1,0 +1,92 @@
+"""The real `bookjobs` processes, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.support.ledger import wait_for_status
+
+pytestmark = pytest.mark.e2e
+
+
+def bookjobs(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "broker", *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+        timeout=timeout,
+    )
+
+
+def test_up_with_no_environment_runs_health_check_end_to_end_on_sqlite(tmp_path: Path):
+    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broker", "up"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if line.startswith("health_check") or not line:
+            break
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=30)
+    output = "".join(lines) + rest
+
+    assert process.returncode == 0, output
+    message_id = lines[-1].split()[1]
+    result = json.loads(lines[-1].split("done: ", 1)[1])
+    assert result["status"] == "healthy"
+    row = sqlite3.connect(tmp_path / "bookjobs.db").execute(
+        "select status, actor_name, queue_name from bookjobs_jobs where message_id = ?", (message_id,)
+    ).fetchone()
+    assert row == ("done", "health_check", "default")
+    assert "bookjobs stopped." in output
+
+
+def test_send_wait_status_and_purge_against_the_real_services(service_env, start_worker, postgres_url):
+    worker = start_worker()
+
+    sent = bookjobs("send", "health_check", "--wait", env=service_env)
+    assert sent.returncode == 0, sent.stderr
+    message_id, document = sent.stdout.split("\n", 1)
+    assert json.loads(document)["status"] == "healthy"
+    assert wait_for_status(message_id.strip(), "done").actor_name == "health_check"
+
+    status = bookjobs("status", "--json", env=service_env)
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)
+    default = next(q for q in report["queues"] if q["name"] == "default")
+    assert default["ready"] == 0 and default["consumers"] >= 1
+    assert {int(w["worker_id"].rsplit(":", 1)[1]) for w in report["workers"]} & worker.child_pids()
+
+    worker.stop()
+    for _ in range(3):
+        assert bookjobs("send", "health_check", env=service_env).returncode == 0
+    purged = bookjobs("purge", "default", "--yes", env=service_env)
+    assert purged.returncode == 0, purged.stderr
+    assert "default: 3 messages removed" in purged.stdout
+
+
+def test_status_with_an_unreachable_database_or_broker_says_so_in_one_line(service_env):
+    env = dict(service_env, DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:1/none")
+    status = bookjobs("status", env=env)
+    assert status.returncode == 1
+    assert status.stderr.startswith("Error: cannot use the database")
+
+    env = dict(service_env, BROKER_URL="amqp://guest:guest@127.0.0.1:1/")
+    status = bookjobs("status", env=env)
+    assert status.returncode == 1
+    assert status.stderr.startswith("Error: cannot reach the broker")
+    assert len(status.stderr.strip().splitlines()) == 1

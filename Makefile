@@ -34,7 +34,7 @@ lint: $(STAMP)
 ## Throughput benchmark on the local RabbitMQ and PostgreSQL.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python -m benchmarks.throughput
 
 clean:
 	rm -rf $(VENV) *.egg-info bookjobs.db bookjobs.db-shm bookjobs.db-wal

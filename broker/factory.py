@@ -20,6 +20,7 @@ from periodiq import PeriodiqMiddleware
 
 from broker.ledger import LedgerWriter
 from broker.middleware import Heartbeats, Ledger, QueueDefaults
+from broker.middleware.ledger import AckMode
 from broker.results import LedgerResultBackend
 from broker.settings import Settings
 from domain import db
@@ -40,7 +41,8 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
     """
     observers: list[dramatiq.Middleware] = []
     if settings.ledger_enabled:
-        observers.append(Ledger(writer=LedgerWriter(db.get_engine)))
+        writer = LedgerWriter(db.get_engine, linger=settings.ledger_flush_interval)
+        observers.append(Ledger(writer=writer, ack_mode=ack_mode(settings)))
     observers.append(Heartbeats(engine_factory=db.get_engine, interval=settings.heartbeat_interval))
     return [
         QueueDefaults(),
@@ -57,15 +59,22 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
     ]
 
 
+def ack_mode(settings: Settings) -> AckMode:
+    """RabbitMQ consumers defer acks to the ledger's flusher; other brokers block until the commit."""
+    if not settings.ledger_durable_ack:
+        return AckMode.OFF
+    return AckMode.DEFER if settings.broker_url.startswith("amqp") else AckMode.WAIT
+
+
 def build_broker(settings: Settings) -> dramatiq.Broker:
     """A broker for `settings.broker_url`: amqp:// → RabbitMQ, redis:// → Redis, memory:// → in-process."""
     url = settings.broker_url
     middleware = build_middleware(settings)
     scheme = urlsplit(url).scheme
     if scheme in ("amqp", "amqps"):
-        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+        from broker.rabbitmq import LedgerRabbitmqBroker
 
-        return RabbitmqBroker(
+        return LedgerRabbitmqBroker(
             url=with_amqp_defaults(url),
             confirm_delivery=True,
             max_priority=MAX_PRIORITY,

@@ -29,6 +29,7 @@ class Settings:
     dashboard_token: str | None = None
     ledger_enabled: bool = True
     ledger_flush_interval: float = 0.05
+    ledger_durable_ack: bool = True
     heartbeat_interval: float = 5.0
     max_message_bytes: int = 1_048_576
 
@@ -56,6 +57,7 @@ class Settings:
             ledger_flush_interval=_positive(
                 env, "BOOKJOBS_LEDGER_FLUSH_SECONDS", defaults.ledger_flush_interval
             ),
+            ledger_durable_ack=_flag(env, "BOOKJOBS_LEDGER_DURABLE_ACK", defaults.ledger_durable_ack),
             heartbeat_interval=_positive(env, "BOOKJOBS_HEARTBEAT_SECONDS", defaults.heartbeat_interval),
             max_message_bytes=int(_positive(env, "MAX_MESSAGE_BYTES", defaults.max_message_bytes)),
         )

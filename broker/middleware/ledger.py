@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
-import json
 import os
 import socket
 import time
@@ -40,12 +40,20 @@ def worker_id() -> str:
     return f"{HOSTNAME}:{os.getpid()}"
 
 
-class Ledger(dramatiq.Middleware):
-    """Turns dramatiq's hooks into ledger events; `durable_ack` delays acks until they are written."""
+class AckMode(enum.StrEnum):
+    """How a finished message's ack waits for its ledger record."""
 
-    def __init__(self, *, writer: LedgerWriter, durable_ack: bool = True) -> None:
+    DEFER = "defer"  # the consumer acks from the flusher thread after the commit (RabbitMQ)
+    WAIT = "wait"  # the worker thread blocks in before_ack until the commit (other brokers)
+    OFF = "off"  # ack at once; a crash right after may leave the row `running`
+
+
+class Ledger(dramatiq.Middleware):
+    """Turns dramatiq's hooks into ledger events, and holds each ack until its record is written."""
+
+    def __init__(self, *, writer: LedgerWriter, ack_mode: AckMode = AckMode.WAIT) -> None:
         self.writer = writer
-        self.durable_ack = durable_ack
+        self.ack_mode = ack_mode
 
     def after_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message, delay: int | None) -> None:
         if message.options.get("retries"):
@@ -69,16 +77,16 @@ class Ledger(dramatiq.Middleware):
         exception: BaseException | None = None,
     ) -> None:
         if exception is None:
-            event = self._finished(broker, message, JobStatus.DONE, result=_jsonable(redact(result)))
+            event = self._finished(broker, message, JobStatus.DONE, result=redact(result))
         else:
             status = JobStatus.DEAD if message.failed else JobStatus.RETRYING
             event = self._finished(broker, message, status, **_error_fields(exception))
-        message._ledger_seq = self.writer.record(event)
+        self._record_final(message, event)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         status = JobStatus.DEAD if message.failed else JobStatus.SKIPPED
         fields = _error_fields(message._exception) if message._exception else {}
-        message._ledger_seq = self.writer.record(self._finished(broker, message, status, **fields))
+        self._record_final(message, self._finished(broker, message, status, **fields))
 
     def before_ack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._wait_durable(message)
@@ -86,13 +94,18 @@ class Ledger(dramatiq.Middleware):
     def before_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._wait_durable(message)
 
+    def _record_final(self, message: MessageProxy, event: Event) -> None:
+        seq = self.writer.record(event, urgent=self.ack_mode != AckMode.OFF)
+        if self.ack_mode != AckMode.OFF:
+            message._ledger_pending = (self.writer, seq)
+
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self.writer.flush()
 
     def _wait_durable(self, message: MessageProxy) -> None:
-        seq = getattr(message, "_ledger_seq", None)
-        if self.durable_ack and seq is not None:
-            self.writer.wait_flushed(seq)
+        pending = getattr(message, "_ledger_pending", None)
+        if self.ack_mode == AckMode.WAIT and pending is not None:
+            self.writer.wait_flushed(pending[1])
 
     def _finished(self, broker: dramatiq.Broker, message: MessageProxy, status: JobStatus, **fields) -> Event:
         started = getattr(message, "_ledger_started", None)
@@ -103,22 +116,34 @@ class Ledger(dramatiq.Middleware):
         self, broker: dramatiq.Broker, message: dramatiq.Message, status: JobStatus, **fields
     ) -> Event:
         retries = message.options.get("retries", 0)
-        options = {k: v for k, v in message.options.items() if k not in UNRECORDED_OPTIONS}
         return {
+            **self._describe(broker, message),
+            "status": status.value,
+            "progress": retries * 10 + STATUS_RANK[status],
+            "retries": retries,
+            "updated_at": utcnow(),
+            **fields,
+        }
+
+    def _describe(self, broker: dramatiq.Broker, message: dramatiq.Message) -> Event:
+        """What the ledger shows of the message itself, worked out once per delivery."""
+        described = getattr(message, "_ledger_described", None)
+        if described is not None:
+            return described
+        options = {k: v for k, v in message.options.items() if k not in UNRECORDED_OPTIONS}
+        described = {
             "message_id": message.message_id,
             "queue_name": message.queue_name,
             "actor_name": message.actor_name,
-            "status": status.value,
-            "progress": retries * 10 + STATUS_RANK[status],
             "args": redact_args(message.args, _parameter_names(broker, message.actor_name)),
             "kwargs": redact(message.kwargs),
             "options": redact(options),
             "priority": message.options.get("broker_priority", 0),
-            "retries": retries,
             "enqueued_at": datetime.fromtimestamp(message.message_timestamp / 1000, UTC),
-            "updated_at": utcnow(),
-            **fields,
         }
+        if isinstance(message, MessageProxy):
+            message._ledger_described = described
+        return described
 
 
 def _error_fields(exception: BaseException) -> dict[str, Any]:
@@ -127,11 +152,6 @@ def _error_fields(exception: BaseException) -> dict[str, Any]:
         "error_message": str(exception) or type(exception).__name__,
         "traceback": "".join(traceback.format_exception(exception, limit=30)),
     }
-
-
-def _jsonable(value: Any) -> Any:
-    """`value` as JSON would give it back; what JSON cannot hold becomes its repr."""
-    return json.loads(json.dumps(value, default=repr))
 
 
 @lru_cache(maxsize=1024)

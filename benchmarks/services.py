@@ -1,0 +1,112 @@
+"""Throw-away RabbitMQ vhosts and PostgreSQL schemas for benchmarks, and bookjobs worker processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, text
+
+from domain import db, migrate
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BROKER_URL = os.environ.get("BOOKJOBS_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+DATABASE_URL = os.environ.get(
+    "BOOKJOBS_BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def vhost() -> Iterator[str]:
+    """A broker URL on a new RabbitMQ vhost, deleted afterwards."""
+    name = f"bookjobs-bench-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"{BROKER_URL.rstrip('/')}/{quote(name, safe='')}"
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], check=False, capture_output=True)
+
+
+@contextmanager
+def schema() -> Iterator[str]:
+    """A database URL on a new, migrated PostgreSQL schema, dropped afterwards."""
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = f"{DATABASE_URL}?options=-csearch_path%3D{name}"
+    migrate.upgrade(db.configure(url))
+    try:
+        yield url
+    finally:
+        db.get_engine().dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def workers(
+    broker_url: str,
+    database_url: str,
+    *,
+    processes: int,
+    threads: int = 8,
+    ledger: bool = True,
+    modules: tuple[str, ...] = ("benchmarks.noop_actors",),
+) -> Iterator[subprocess.Popen]:
+    """`bookjobs worker` processes, stopped with SIGTERM afterwards."""
+    env = dict(
+        os.environ,
+        BROKER_URL=broker_url,
+        DATABASE_URL=database_url,
+        PYTHONPATH=str(REPO_ROOT),
+        BOOKJOBS_LEDGER="1" if ledger else "0",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "broker",
+        "worker",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+    ]
+    for module in modules:
+        command += ["--module", module]
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(60)
+
+
+def wait_until(probe, timeout: float, interval: float = 0.01, what: str = "") -> float:
+    """Poll `probe` until true; return the monotonic time it became true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return time.monotonic()
+        time.sleep(interval)
+    raise TimeoutError(f"{what or probe} still not true after {timeout} s")

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,8 +47,50 @@ def merge_events(older: Event, newer: Event) -> Event:
     return merged
 
 
+class Written:
+    """Becomes true once an event is committed; callbacks and waiters are released then."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def mark(self) -> None:
+        """Called by the flusher after the commit."""
+        with self._lock:
+            self._done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def then(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once written: now if it already is, else on the flusher thread."""
+        with self._lock:
+            if not self._done.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until written; False if `timeout` passed first."""
+        return self._done.wait(timeout)
+
+
+@dataclass
+class _Pending:
+    event: Event
+    urgent: bool
+    since: float
+    written: list[Written] = field(default_factory=list)
+
+
 class LedgerWriter:
-    """Collects job events from any thread and writes them in batches, one upsert per message."""
+    """Collects job events from any thread and writes them in batches, one upsert per message.
+
+    An urgent event (an ack waits for it) is written at once, with the other urgent ones and any
+    event older than `linger`; the rest wait up to `linger` seconds, so a short job's `running`
+    and `done` become one row write, and a long job's `running` still shows within `linger`.
+    """
 
     def __init__(
         self, engine_factory: Callable[[], Engine], *, max_batch: int = 1000, linger: float = 0.05
@@ -55,54 +98,39 @@ class LedgerWriter:
         self._engine_factory = engine_factory
         self._max_batch = max_batch
         self._linger = linger
-        self._pending: dict[str, Event] = {}
-        self._urgent = False
+        self._pending: dict[str, _Pending] = {}
         self._condition = threading.Condition()
-        self._last_seq = 0
-        self._flushed_seq = 0
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self._after_flush: list[tuple[int, Callable[[], None]]] = []
+        self._forced = False
+        self._writing = False
         self._connection: Any = None
         self._dialect = ""
 
-    def record(self, event: Event, *, urgent: bool = False) -> int:
-        """Queue `event` and return its sequence number (see `wait_flushed`).
-
-        An urgent event (someone will wait for it) is written at once, with whatever else is pending;
-        others linger up to `linger` seconds, so a short job's `running` and `done` become one write.
-        """
+    def record(self, event: Event, *, urgent: bool = False) -> Written:
+        """Queue `event`; the returned `Written` says when it is committed."""
+        written = Written()
         with self._condition:
             message_id = event["message_id"]
-            previous = self._pending.get(message_id)
-            self._pending[message_id] = event if previous is None else merge_events(previous, event)
-            self._last_seq += 1
-            self._urgent = self._urgent or urgent
-            self._condition.notify_all()
+            pending = self._pending.get(message_id)
+            if pending is None:
+                self._pending[message_id] = _Pending(event, urgent, time.monotonic(), [written])
+            else:
+                pending.event = merge_events(pending.event, event)
+                pending.urgent = pending.urgent or urgent
+                pending.written.append(written)
+            if urgent:
+                self._condition.notify_all()
             if self._thread is None:
                 self._start()
-            return self._last_seq
-
-    def wait_flushed(self, seq: int, timeout: float | None = None) -> bool:
-        """Block until the event numbered `seq` is committed; False if `timeout` passed first."""
-        with self._condition:
-            return self._condition.wait_for(lambda: self._flushed_seq >= seq, timeout=timeout)
-
-    def call_after_flush(self, seq: int, callback: Callable[[], None]) -> None:
-        """Run `callback` (on the flusher thread) once the event numbered `seq` is committed."""
-        with self._condition:
-            if self._flushed_seq < seq:
-                self._after_flush.append((seq, callback))
-                return
-        callback()
+        return written
 
     def flush(self, timeout: float | None = 10.0) -> bool:
-        """Block until everything recorded so far is committed."""
+        """Write everything recorded so far now; False if that took longer than `timeout`."""
         with self._condition:
-            seq = self._last_seq
-            self._urgent = True
+            self._forced = True
             self._condition.notify_all()
-        return self.wait_flushed(seq, timeout)
+            return self._condition.wait_for(lambda: not self._pending and not self._writing, timeout)
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is pending and stop the flusher thread."""
@@ -113,6 +141,7 @@ class LedgerWriter:
             thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout)
+        self._discard_connection()
 
     def _start(self) -> None:
         self._stopping = False
@@ -123,34 +152,57 @@ class LedgerWriter:
         backoff = 0.1
         while True:
             with self._condition:
-                self._condition.wait_for(lambda: self._pending or self._stopping)
-                if not self._pending and self._stopping:
+                batch = self._next_batch()
+                if batch is None:
                     return
-                self._condition.wait_for(lambda: self._urgent or self._stopping, timeout=self._linger)
-                batch, self._pending, self._urgent = self._pending, {}, False
-                seq = self._last_seq
+                self._writing = True
             try:
-                self._write(list(batch.values()))
+                self._write([pending.event for pending in batch.values()])
             except Exception:
                 logger.exception("Ledger write of %d events failed; retrying in %.1f s.", len(batch), backoff)
-                self._requeue(batch)
+                with self._condition:
+                    self._writing = False
+                    self._requeue(batch)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             backoff = 0.1
             with self._condition:
-                self._flushed_seq = seq
+                self._writing = False
                 self._condition.notify_all()
-                due = [callback for done_seq, callback in self._after_flush if done_seq <= seq]
-                self._after_flush = [item for item in self._after_flush if item[0] > seq]
-            for callback in due:
-                callback()
+            for pending in batch.values():
+                for written in pending.written:
+                    written.mark()
 
-    def _requeue(self, batch: dict[str, Event]) -> None:
-        with self._condition:
-            for message_id, event in batch.items():
-                newer = self._pending.get(message_id)
-                self._pending[message_id] = event if newer is None else merge_events(event, newer)
+    def _next_batch(self) -> dict[str, _Pending] | None:
+        """Wait (holding the condition) until something is due; None when stopping with nothing left."""
+        while True:
+            if self._forced or self._stopping:
+                self._forced = False
+                if not self._pending and self._stopping:
+                    return None
+                batch, self._pending = self._pending, {}
+                if batch:
+                    return batch
+                self._condition.notify_all()
+            now = time.monotonic()
+            due = {key: p for key, p in self._pending.items() if p.urgent or now - p.since >= self._linger}
+            if due:
+                for key in due:
+                    del self._pending[key]
+                return due
+            oldest = min((p.since for p in self._pending.values()), default=None)
+            timeout = None if oldest is None else max(self._linger - (now - oldest), 0.001)
+            self._condition.wait(timeout)
+
+    def _requeue(self, batch: dict[str, _Pending]) -> None:
+        for message_id, pending in batch.items():
+            newer = self._pending.get(message_id)
+            if newer is not None:
+                pending.event = merge_events(pending.event, newer.event)
+                pending.urgent = pending.urgent or newer.urgent
+                pending.written.extend(newer.written)
+            self._pending[message_id] = pending
 
     def _write(self, events: list[Event]) -> None:
         """Upsert `events` in one transaction on the flusher's own connection (kept between batches)."""

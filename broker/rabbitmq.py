@@ -13,8 +13,8 @@ logger = logging.getLogger(__name__)
 class DeferredAckConsumer(_RabbitmqConsumer):
     """Acks (and nacks) a message only once its final ledger event is committed.
 
-    The Ledger middleware leaves `_ledger_pending = (writer, seq)` on a finished message; the ack
-    is handed to the writer and sent by its flusher thread right after that commit. A worker killed
+    The Ledger middleware leaves `_ledger_written` on a finished message; the ack waits on it and
+    is sent by the ledger's flusher thread right after that commit. A worker killed
     in between has not acked, so RabbitMQ redelivers the job: its record can never be lost.
     """
 
@@ -25,12 +25,11 @@ class DeferredAckConsumer(_RabbitmqConsumer):
         self._when_recorded(message, super().nack)
 
     def _when_recorded(self, message, action: Callable) -> None:
-        pending = getattr(message, "_ledger_pending", None)
-        if pending is None:
+        written = getattr(message, "_ledger_written", None)
+        if written is None:
             action(message)
-            return
-        writer, seq = pending
-        writer.call_after_flush(seq, lambda: _settle(action, message))
+        else:
+            written.then(lambda: _settle(action, message))
 
 
 def _settle(action: Callable, message) -> None:

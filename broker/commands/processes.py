@@ -15,11 +15,20 @@ from broker.commands.embedded import EmbeddedRuntime
 from broker.errors import ConfigError
 from domain import db, migrate
 
+#: Unacked messages each consumer may hold, per worker thread (dramatiq's own default is 2).
+PREFETCH_PER_THREAD = 4
+
 
 @click.command()
 @click.option("--queues", "-Q", multiple=True, help="Queues to consume (repeatable; default: all).")
 @click.option("--processes", "-p", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--threads", "-t", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "--prefetch",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Messages each consumer may hold unacked (default: 4 × threads, since acks wait for the ledger).",
+)
 @click.option(
     "--module", "-m", "modules", multiple=True, help="Also import this module (your own actors); repeatable."
 )
@@ -32,7 +41,12 @@ from domain import db, migrate
 )
 @clear_errors
 def worker(
-    queues: tuple[str, ...], processes: int, threads: int, modules: tuple[str, ...], shutdown_timeout: int
+    queues: tuple[str, ...],
+    processes: int,
+    threads: int,
+    prefetch: int,
+    modules: tuple[str, ...],
+    shutdown_timeout: int,
 ) -> None:
     """Run dramatiq worker processes over every actor (`dramatiq actors`, with these options)."""
     settings = load_settings()
@@ -41,8 +55,13 @@ def worker(
             "`bookjobs worker` needs a real broker, but BROKER_URL is memory://. "
             "Set BROKER_URL=amqp://... or run everything in one process with `bookjobs up`."
         )
+    import dramatiq.worker
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
+
+    # dramatiq holds 2 × threads unacked; acks that wait for the ledger's commit need as many again.
+    prefetch = prefetch or threads * PREFETCH_PER_THREAD
+    dramatiq.worker.QUEUE_PREFETCH = prefetch  # read by each Worker; worker processes are forks of this one
 
     argv = [
         "actors",

@@ -95,17 +95,17 @@ class Ledger(dramatiq.Middleware):
         self._wait_durable(message)
 
     def _record_final(self, message: MessageProxy, event: Event) -> None:
-        seq = self.writer.record(event, urgent=self.ack_mode != AckMode.OFF)
+        written = self.writer.record(event, urgent=self.ack_mode != AckMode.OFF)
         if self.ack_mode != AckMode.OFF:
-            message._ledger_pending = (self.writer, seq)
+            message._ledger_written = written
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self.writer.flush()
 
     def _wait_durable(self, message: MessageProxy) -> None:
-        pending = getattr(message, "_ledger_pending", None)
-        if self.ack_mode == AckMode.WAIT and pending is not None:
-            self.writer.wait_flushed(pending[1])
+        written = getattr(message, "_ledger_written", None)
+        if self.ack_mode == AckMode.WAIT and written is not None:
+            written.wait()
 
     def _finished(self, broker: dramatiq.Broker, message: MessageProxy, status: JobStatus, **fields) -> Event:
         started = getattr(message, "_ledger_started", None)

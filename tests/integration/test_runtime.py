@@ -138,3 +138,23 @@ def test_two_thousand_jobs_through_two_worker_processes_are_each_recorded_done_o
     assert sorted(r.message_id for r in rows) == sorted(sent)
     assert sorted(r.result for r in rows) == list(range(2_000))
     assert len({r.worker_id for r in rows}) == 2
+
+
+def test_sigterm_mid_run_finishes_or_hands_back_every_job_and_none_runs_twice(
+    rabbitmq_broker, start_worker, service_settings
+):
+    worker = start_worker(processes=1, threads=4)
+    names = [key() for _ in range(300)]
+    for name in names:
+        test_actors.slow_effect.send(name, 0.02)
+    wait_for(lambda: count_by_status("done") >= 50, timeout=30, what="50 jobs done")
+
+    worker.stop()
+
+    done = count_by_status("done")
+    with BrokerInspector(service_settings.broker_url) as inspector:
+        ready = inspector.queue_counts("default").ready
+    assert done + ready == 300
+    with db.session_scope() as session:
+        attempts = session.execute(select(test_actors.attempts.c.key)).scalars().all()
+    assert len(attempts) == len(set(attempts)) == done

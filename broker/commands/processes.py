@@ -104,7 +104,7 @@ def up(threads: int, processes: int) -> None:
         _run_embedded(EmbeddedRuntime(settings, worker_threads=threads))
     else:
         migrate.upgrade(db.configure(settings.database_url))
-        _supervise([[sys.executable, "-m", "broker", "worker", "--processes", str(processes)]])
+        _supervise([["worker", "--processes", str(processes)]])
 
 
 def _run_embedded(embedded: EmbeddedRuntime) -> None:
@@ -128,12 +128,11 @@ def _run_embedded(embedded: EmbeddedRuntime) -> None:
 
 
 def _supervise(commands: list[list[str]]) -> None:
-    """Start `commands`, and stop all of them when one ends or this process is told to stop."""
+    """Start `bookjobs` sub-`commands`; stop all of them when one ends or this process is told to stop."""
     stop = _stop_on_signals()
-    children = [subprocess.Popen(command) for command in commands]
-    click.echo(
-        f"bookjobs is up: {len(children)} processes ({', '.join(' '.join(c[2:4]) for c in commands)})."
-    )
+    children = [subprocess.Popen([sys.executable, "-m", "broker", *command]) for command in commands]
+    for command, child in zip(commands, children, strict=True):
+        click.echo(f"bookjobs is up: `bookjobs {' '.join(command)}` (pid {child.pid}).")
     while not stop.wait(0.5):
         if any(child.poll() is not None for child in children):
             break

@@ -90,3 +90,19 @@ def test_status_with_an_unreachable_database_or_broker_says_so_in_one_line(servi
     assert status.returncode == 1
     assert status.stderr.startswith("Error: cannot reach the broker")
     assert len(status.stderr.strip().splitlines()) == 1
+
+
+def test_up_with_a_real_broker_supervises_worker_processes_until_interrupted(service_env):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broker", "up", "--processes", "1"], env=service_env, cwd=REPO_ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        sent = bookjobs("send", "health_check", "--wait", "--timeout", "60", env=service_env, timeout=90)
+        assert sent.returncode == 0, sent.stderr
+        assert json.loads(sent.stdout.split("\n", 1)[1])["status"] == "healthy"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "bookjobs is up: `bookjobs worker --processes 1`" in output

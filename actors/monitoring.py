@@ -9,9 +9,10 @@ from dramatiq.middleware import CurrentMessage
 
 from broker.middleware.ledger import worker_id
 from domain import monitoring as monitoring_service
+from periodic import schedule
 
 
-@dramatiq.actor(queue_name="default", max_retries=0)
+@dramatiq.actor(queue_name="default", max_retries=0, **schedule.periodic_options("health_check"))
 def health_check() -> dict:
     """Answer that this worker is alive, with how long the question waited in the queue."""
     message = CurrentMessage.get_current_message()

@@ -8,6 +8,7 @@ from broker.commands.common import setup_logging
 from broker.commands.database import db
 from broker.commands.health import health
 from broker.commands.inspection import purge, status
+from broker.commands.periodic import scheduler, schedules
 from broker.commands.processes import up, worker
 from broker.commands.sending import send
 
@@ -19,5 +20,5 @@ def main(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for command in (db, health, purge, send, status, up, worker):
+for command in (db, health, purge, scheduler, schedules, send, status, up, worker):
     main.add_command(command)

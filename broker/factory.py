@@ -16,10 +16,9 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 from dramatiq.results import Results
-from periodiq import PeriodiqMiddleware
 
 from broker.ledger import LedgerWriter
-from broker.middleware import Heartbeats, Ledger, QueueDefaults
+from broker.middleware import Heartbeats, Ledger, PeriodicOption, QueueDefaults
 from broker.middleware.ledger import AckMode
 from broker.results import LedgerResultBackend
 from broker.settings import Settings
@@ -29,8 +28,6 @@ from domain import db
 MAX_PRIORITY = 10
 #: AMQP heartbeat in seconds, so a dead peer is noticed within a minute.
 AMQP_HEARTBEAT = 30
-#: Periodic messages older than this are skipped by periodiq's middleware (its default, 30 s, drops retries).
-PERIODIC_SKIP_DELAY = 24 * 3600
 
 
 def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
@@ -55,7 +52,7 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
         Retries(),
         CurrentMessage(),
         Results(backend=LedgerResultBackend(engine_factory=db.get_engine), store_results=True),
-        PeriodiqMiddleware(skip_delay=PERIODIC_SKIP_DELAY),
+        PeriodicOption(),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import logging
 import sys
@@ -71,12 +72,14 @@ def load_settings() -> Settings:
     return Settings.from_env()
 
 
-def load_actors(settings: Settings) -> dramatiq.Broker:
-    """Configure this process for `settings` and declare every actor on its broker."""
+def load_actors(settings: Settings, modules: tuple[str, ...] = ()) -> dramatiq.Broker:
+    """Configure this process for `settings`; declare every actor, and those of `modules`, on its broker."""
     broker = runtime.configure(settings)
     import actors
 
-    runtime.rebind_actors(broker, actors.all_actors())
+    extra = [importlib.import_module(name) for name in modules]
+    declared = [v for m in extra for v in vars(m).values() if isinstance(v, dramatiq.Actor)]
+    runtime.rebind_actors(broker, [*actors.all_actors(), *declared])
     return broker
 
 

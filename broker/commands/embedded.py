@@ -9,12 +9,13 @@ import dramatiq
 from broker.commands.common import load_actors
 from broker.settings import Settings
 from domain import db, migrate
+from periodic.runner import SchedulerThread, build_scheduler
 
 logger = logging.getLogger(__name__)
 
 
 class EmbeddedRuntime:
-    """Everything `bookjobs up` runs in one process when there is no BROKER_URL."""
+    """Everything `bookjobs up` runs in one process when there is no BROKER_URL: workers and scheduler."""
 
     def __init__(self, settings: Settings, *, worker_threads: int = 4) -> None:
         if not settings.is_embedded:
@@ -23,6 +24,7 @@ class EmbeddedRuntime:
         self.worker_threads = worker_threads
         self.broker: dramatiq.Broker | None = None
         self.worker: dramatiq.Worker | None = None
+        self.scheduler: SchedulerThread | None = None
 
     def start(self) -> dramatiq.Broker:
         """Migrate the database, declare the actors, and start the worker threads."""
@@ -32,6 +34,8 @@ class EmbeddedRuntime:
         broker.emit_after("process_boot")
         self.worker = dramatiq.Worker(broker, worker_threads=self.worker_threads, worker_timeout=100)
         self.worker.start()
+        self.scheduler = SchedulerThread(build_scheduler(broker))
+        self.scheduler.start()
         self.broker = broker
         logger.info(
             "Embedded runtime up: %d worker threads, database %s.",
@@ -41,7 +45,10 @@ class EmbeddedRuntime:
         return broker
 
     def stop(self) -> None:
-        """Stop the worker threads after their current jobs, and write the ledger out."""
+        """Stop the scheduler, then the worker threads after their current jobs, and write the ledger out."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         if self.worker is not None:
             self.worker.stop()
             self.worker = None

@@ -104,7 +104,7 @@ def up(threads: int, processes: int) -> None:
         _run_embedded(EmbeddedRuntime(settings, worker_threads=threads))
     else:
         migrate.upgrade(db.configure(settings.database_url))
-        _supervise([["worker", "--processes", str(processes)]])
+        _supervise([["worker", "--processes", str(processes)], ["scheduler"]])
 
 
 def _run_embedded(embedded: EmbeddedRuntime) -> None:

@@ -2,6 +2,7 @@
 
 from broker.middleware.heartbeats import Heartbeats
 from broker.middleware.ledger import Ledger
+from broker.middleware.periodic_option import PeriodicOption
 from broker.middleware.queue_defaults import QueueDefaults
 
-__all__ = ["Heartbeats", "Ledger", "QueueDefaults"]
+__all__ = ["Heartbeats", "Ledger", "PeriodicOption", "QueueDefaults"]

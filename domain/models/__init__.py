@@ -2,5 +2,6 @@
 
 from domain.models.base import Base
 from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
+from domain.models.periodic import PeriodicRun
 
-__all__ = ["Base", "Job", "JobStatus", "WorkerHeartbeat"]
+__all__ = ["Base", "Job", "JobStatus", "PeriodicRun", "WorkerHeartbeat"]

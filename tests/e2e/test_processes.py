@@ -21,7 +21,11 @@ pytestmark = pytest.mark.e2e
 
 def bookjobs(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "broker", *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "broker", *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
 
@@ -30,8 +34,12 @@ def test_up_with_no_environment_runs_health_check_end_to_end_on_sqlite(tmp_path:
     env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
     env["PYTHONPATH"] = str(REPO_ROOT)
     process = subprocess.Popen(
-        [sys.executable, "-m", "broker", "up"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "broker", "up"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     deadline = time.monotonic() + 60
@@ -48,9 +56,13 @@ def test_up_with_no_environment_runs_health_check_end_to_end_on_sqlite(tmp_path:
     message_id = lines[-1].split()[1]
     result = json.loads(lines[-1].split("done: ", 1)[1])
     assert result["status"] == "healthy"
-    row = sqlite3.connect(tmp_path / "bookjobs.db").execute(
-        "select status, actor_name, queue_name from bookjobs_jobs where message_id = ?", (message_id,)
-    ).fetchone()
+    row = (
+        sqlite3.connect(tmp_path / "bookjobs.db")
+        .execute(
+            "select status, actor_name, queue_name from bookjobs_jobs where message_id = ?", (message_id,)
+        )
+        .fetchone()
+    )
     assert row == ("done", "health_check", "default")
     assert "bookjobs stopped." in output
 
@@ -94,8 +106,13 @@ def test_status_with_an_unreachable_database_or_broker_says_so_in_one_line(servi
 
 def test_up_with_a_real_broker_supervises_worker_processes_until_interrupted(service_env):
     process = subprocess.Popen(
-        [sys.executable, "-m", "broker", "up", "--processes", "1"], env=service_env, cwd=REPO_ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [sys.executable, "-m", "broker", "up", "--processes", "1"],
+        env=service_env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         sent = bookjobs("send", "health_check", "--wait", "--timeout", "60", env=service_env, timeout=90)

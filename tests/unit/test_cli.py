@@ -50,7 +50,9 @@ def test_send_names_an_unknown_actor_and_lists_the_known_ones(run):
 
 
 def test_send_explains_arguments_that_do_not_fit_the_actor(run):
-    result = run("send", "health_check", "--args", "[1]", env={"BROKER_URL": "amqp://guest:guest@127.0.0.1:1/"})
+    result = run(
+        "send", "health_check", "--args", "[1]", env={"BROKER_URL": "amqp://guest:guest@127.0.0.1:1/"}
+    )
 
     assert result.exit_code == 1
     assert "Arguments do not fit health_check()" in result.output

@@ -44,8 +44,17 @@ def test_the_ledger_observes_first_so_it_sees_the_outcome_after_retries_decided(
 
     assert order[:3] == ["QueueDefaults", "Ledger", "Heartbeats"]
     assert order.index("Retries") > order.index("Ledger")
-    for required in ("AgeLimit", "TimeLimit", "ShutdownNotifications", "Callbacks", "Pipelines", "Retries",
-                     "CurrentMessage", "Results", "PeriodiqMiddleware"):
+    for required in (
+        "AgeLimit",
+        "TimeLimit",
+        "ShutdownNotifications",
+        "Callbacks",
+        "Pipelines",
+        "Retries",
+        "CurrentMessage",
+        "Results",
+        "PeriodicOption",
+    ):
         assert required in order
     assert any(isinstance(m, Results) for m in broker.middleware)
     assert any(isinstance(m, TimeLimit) for m in broker.middleware)

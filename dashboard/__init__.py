@@ -1,0 +1,1 @@
+"""The web dashboard and HTTP API (to come)."""

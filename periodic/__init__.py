@@ -1,0 +1,1 @@
+"""Periodic jobs: the cron table (`schedule`), cron arithmetic (`cron`) and the scheduler."""

@@ -159,7 +159,12 @@ class LedgerWriter:
             try:
                 self._write([pending.event for pending in batch.values()])
             except Exception:
-                logger.exception("Ledger write of %d events failed; retrying in %.1f s.", len(batch), backoff)
+                logger.exception(
+                    "Ledger write of %d events failed (is the database up and migrated, "
+                    "`bookjobs db upgrade`?); retrying in %.1f s.",
+                    len(batch),
+                    backoff,
+                )
                 with self._condition:
                     self._writing = False
                     self._requeue(batch)

@@ -123,3 +123,22 @@ def test_up_with_a_real_broker_supervises_worker_processes_until_interrupted(ser
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert "bookjobs is up: `bookjobs worker --processes 1`" in output
+
+
+def test_plain_periodiq_still_starts_and_lists_the_periodic_actors(service_env):
+    periodiq = Path(sys.executable).with_name("periodiq")
+    process = subprocess.Popen(
+        [str(periodiq), "actors"],
+        env=service_env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+
+    assert "Registered periodic actors" in output
+    assert "* * * * *                actors.monitoring:health_check@default" in output
+    assert "Traceback" not in output

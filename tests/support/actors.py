@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import dramatiq
+from dramatiq.middleware import CurrentMessage
+from periodiq import cron
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert, select
 
 from domain import db
@@ -92,6 +94,26 @@ def echo(value: int) -> int:
 def issue_login(user_id: int, password: str) -> dict:
     """Return a secret: the ledger must not show it."""
     return {"user_id": user_id, "token": f"secret-token-{user_id}"}
+
+
+def slot_key() -> str:
+    """`slot:<scheduled_at>` of the periodic message being processed."""
+    return "slot:" + CurrentMessage.get_current_message().options["scheduled_at"]
+
+
+@dramatiq.actor(queue_name="default", periodic=cron("* * * * *"))
+def count_slot() -> dict:
+    """Record one attempt per run of its slot: a slot sent twice shows two."""
+    return {"slot": slot_key(), "attempts": record_attempt(slot_key())}
+
+
+@dramatiq.actor(queue_name="default", periodic=cron("* * * * *"), **FAST_RETRY)
+def flaky_slot() -> dict:
+    """Fail its slot's first attempt with a transient error."""
+    attempt = record_attempt(slot_key())
+    if attempt == 1:
+        raise TransientError("The first attempt of each slot fails on purpose.")
+    return {"slot": slot_key(), "attempts": attempt}
 
 
 def all_actors() -> list[dramatiq.Actor]:

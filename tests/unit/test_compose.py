@@ -28,8 +28,8 @@ def resolve(command: list[str]) -> click.Command:
 
 
 def test_the_infrastructure_and_the_bookjobs_processes_are_all_there():
-    assert {"rabbitmq", "postgres", "worker"} <= set(SERVICES)
-    assert "worker" in BOOKJOBS_SERVICES
+    assert {"rabbitmq", "postgres", "worker", "scheduler"} <= set(SERVICES)
+    assert {"worker", "scheduler", "migrate"} <= set(BOOKJOBS_SERVICES)
 
 
 @pytest.mark.parametrize("name", BOOKJOBS_SERVICES)

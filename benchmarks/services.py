@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, text
 
 from domain import db, migrate
+from tests.support.processes import worker_command
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BROKER_URL = os.environ.get("BOOKJOBS_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -75,18 +75,7 @@ def workers(
         PYTHONPATH=str(REPO_ROOT),
         BOOKJOBS_LEDGER="1" if ledger else "0",
     )
-    command = [
-        sys.executable,
-        "-m",
-        "broker",
-        "worker",
-        "--processes",
-        str(processes),
-        "--threads",
-        str(threads),
-    ]
-    for module in modules:
-        command += ["--module", module]
+    command = worker_command(processes=processes, threads=threads, modules=modules)
     process = subprocess.Popen(
         command,
         env=env,

@@ -107,15 +107,7 @@ class Scheduler:
     def _send(self, row: ScheduleRow, slot_at: datetime) -> None:
         message_id = slot_message_id(row.actor_name, slot_at)
         with db.session_scope() as session:
-            won = claims.claim(
-                session,
-                actor_name=row.actor_name,
-                slot_at=slot_at,
-                status=claims.CLAIMED,
-                message_id=message_id,
-                claimed_by=self.scheduler_id,
-                claimed_at=self.clock(),
-            )
+            won = self._claim(session, row, slot_at, claims.CLAIMED, message_id)
         if not won:
             logger.debug("Slot %s of %s was claimed by another scheduler.", slot_at, row.actor_name)
             return
@@ -132,16 +124,7 @@ class Scheduler:
         )
         message_id = slot_message_id(row.actor_name, latest)
         with db.session_scope() as session:
-            won = claims.claim(
-                session,
-                actor_name=row.actor_name,
-                slot_at=latest,
-                status=claims.SKIPPED,
-                message_id=message_id,
-                claimed_by=self.scheduler_id,
-                claimed_at=self.clock(),
-                note=reason,
-            )
+            won = self._claim(session, row, latest, claims.SKIPPED, message_id, note=reason)
             if won:
                 claims.record_skipped_job(
                     session,
@@ -153,6 +136,26 @@ class Scheduler:
                 )
         if won:
             logger.warning("%s: %s", row.actor_name, reason)
+
+    def _claim(
+        self,
+        session,
+        row: ScheduleRow,
+        slot_at: datetime,
+        status: str,
+        message_id: str,
+        note: str | None = None,
+    ) -> bool:
+        return claims.claim(
+            session,
+            actor_name=row.actor_name,
+            slot_at=slot_at,
+            status=status,
+            message_id=message_id,
+            claimed_by=self.scheduler_id,
+            claimed_at=self.clock(),
+            note=note,
+        )
 
     def _resend_unsent(self, now: datetime) -> None:
         with db.session_scope() as session:

@@ -6,7 +6,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ import actors
 from broker import runtime
 from broker.settings import Settings
 from domain import db, migrate
+from tests.support.processes import worker_command
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_BROKER_URL = os.environ.get("BOOKJOBS_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -165,20 +165,9 @@ class WorkerProcess:
 
     def __init__(self, env: dict[str, str], processes: int, threads: int, log_path: Path) -> None:
         self.log_path = log_path
-        command = [
-            sys.executable,
-            "-m",
-            "broker",
-            "worker",
-            "--processes",
-            str(processes),
-            "--threads",
-            str(threads),
-            "--shutdown-timeout",
-            "5000",
-        ]
-        for module in TEST_MODULES:
-            command += ["--module", module]
+        command = worker_command(
+            processes=processes, threads=threads, modules=TEST_MODULES, extra=("--shutdown-timeout", "5000")
+        )
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
             command,

@@ -8,9 +8,9 @@ from broker import runtime
 
 runtime.ensure_configured()
 
-from actors import monitoring  # noqa: E402
+from actors import email, monitoring  # noqa: E402
 
-MODULES = (monitoring,)
+MODULES = (email, monitoring)
 
 
 def all_actors() -> list[dramatiq.Actor]:

@@ -22,6 +22,8 @@ class Settings:
     database_url: str = "sqlite:///bookjobs.db"
     smtp_url: str | None = None
     mail_outbox_dir: Path = Path("outbox")
+    mail_from: str = "BookReader <noreply@bookreader.local>"
+    app_base_url: str = "http://localhost:3000"
     media_root: Path = Path("media")
     media_url: str = "/media/"
     image_provider: str = "local"
@@ -48,6 +50,8 @@ class Settings:
             database_url=_url(env, "DATABASE_URL", defaults.database_url, DATABASE_SCHEMES),
             smtp_url=_optional_url(env, "SMTP_URL", ("smtp", "smtps")),
             mail_outbox_dir=Path(env.get("MAIL_OUTBOX_DIR", str(defaults.mail_outbox_dir))),
+            mail_from=env.get("MAIL_FROM") or defaults.mail_from,
+            app_base_url=_url(env, "APP_BASE_URL", defaults.app_base_url, ("http", "https")).rstrip("/"),
             media_root=Path(env.get("MEDIA_ROOT", str(defaults.media_root))),
             media_url=env.get("MEDIA_URL", defaults.media_url),
             image_provider=_choice(env, "IMAGE_PROVIDER", defaults.image_provider, ("local", "http")),

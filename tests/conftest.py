@@ -22,6 +22,7 @@ from broker import runtime
 from broker.settings import Settings
 from domain import db, migrate
 from tests.support.processes import worker_command
+from tests.support.smtp import SmtpServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_BROKER_URL = os.environ.get("BOOKJOBS_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -73,7 +74,6 @@ def stub_broker(sqlite_url: str) -> Iterator[StubBroker]:
     broker.emit_after("process_boot")
     yield broker
     broker.flush_all()
-    broker.emit_before("process_stop")
     broker.close()
 
 
@@ -222,8 +222,9 @@ def start_worker(service_env: dict[str, str], tmp_path: Path) -> Iterator[Callab
     """Start real worker processes on this test's services; all are stopped afterwards."""
     started: list[WorkerProcess] = []
 
-    def start(processes: int = 1, threads: int = 4) -> WorkerProcess:
-        worker = WorkerProcess(service_env, processes, threads, tmp_path / f"worker-{len(started)}.log")
+    def start(processes: int = 1, threads: int = 4, **env: str) -> WorkerProcess:
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess({**service_env, **env}, processes, threads, log_path)
         started.append(worker)
         worker.wait_ready(processes)
         return worker
@@ -231,3 +232,12 @@ def start_worker(service_env: dict[str, str], tmp_path: Path) -> Iterator[Callab
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback; `reply_next` scripts 4xx/5xx answers."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

@@ -1,7 +1,19 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
 
+from domain.models.accounts import AuthToken, MentorSession, User
 from domain.models.base import Base
 from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
+from domain.models.mail import OutboxMail
 from domain.models.periodic import PeriodicRun
 
-__all__ = ["Base", "Job", "JobStatus", "PeriodicRun", "WorkerHeartbeat"]
+__all__ = [
+    "AuthToken",
+    "Base",
+    "Job",
+    "JobStatus",
+    "MentorSession",
+    "OutboxMail",
+    "PeriodicRun",
+    "User",
+    "WorkerHeartbeat",
+]

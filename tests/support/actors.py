@@ -116,6 +116,25 @@ def flaky_slot() -> dict:
     return {"slot": slot_key(), "attempts": attempt}
 
 
+@dramatiq.actor(queue_name="email", max_retries=0)
+def mail_then_linger(to: str, key: str, seconds: float) -> dict:
+    """Send one mail through the outbox, then stay busy: a worker killed now has sent but not acked."""
+    from actors.email import mail_config
+    from domain import notifications
+
+    delivery = notifications.send_notification(
+        db.session_scope,
+        mail_config(),
+        to=to,
+        subject="Проверка",
+        template="notification",
+        context={"body": key},
+        request_key=key,
+    )
+    time.sleep(seconds)
+    return delivery.as_dict()
+
+
 def all_actors() -> list[dramatiq.Actor]:
     """Every test actor."""
     return [value for value in globals().values() if isinstance(value, dramatiq.Actor)]

@@ -66,6 +66,7 @@ def workers(
     threads: int = 8,
     ledger: bool = True,
     modules: tuple[str, ...] = ("benchmarks.noop_actors",),
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen]:
     """`bookjobs worker` processes, stopped with SIGTERM afterwards."""
     env = dict(
@@ -74,6 +75,7 @@ def workers(
         DATABASE_URL=database_url,
         PYTHONPATH=str(REPO_ROOT),
         BOOKJOBS_LEDGER="1" if ledger else "0",
+        **(extra_env or {}),
     )
     command = worker_command(processes=processes, threads=threads, modules=modules)
     process = subprocess.Popen(

@@ -63,4 +63,4 @@ def render(template: str, locale: str | None, context: dict[str, Any]) -> Render
         html = env.get_template(f"{template}.{locale}.html").render(values)
     except TemplateNotFound as error:
         raise InvalidArgument(f"Mail template file {error.name!r} is missing.") from None
-    return RenderedMail(template=template, subject=" ".join(subject.split()), text=text, html=html)
+    return RenderedMail(template=template, subject=subject.strip(), text=text, html=html)

@@ -8,9 +8,9 @@ from broker import runtime
 
 runtime.ensure_configured()
 
-from actors import email, monitoring  # noqa: E402
+from actors import books, email, monitoring  # noqa: E402
 
-MODULES = (email, monitoring)
+MODULES = (books, email, monitoring)
 
 
 def all_actors() -> list[dramatiq.Actor]:

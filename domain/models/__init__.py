@@ -2,6 +2,7 @@
 
 from domain.models.accounts import AuthToken, MentorSession, User
 from domain.models.base import Base
+from domain.models.books import Book, Chapter, Description
 from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
 from domain.models.mail import OutboxMail
 from domain.models.periodic import PeriodicRun
@@ -9,6 +10,9 @@ from domain.models.periodic import PeriodicRun
 __all__ = [
     "AuthToken",
     "Base",
+    "Book",
+    "Chapter",
+    "Description",
     "Job",
     "JobStatus",
     "MentorSession",

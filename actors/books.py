@@ -1,0 +1,68 @@
+"""Book actors on the `books` queue: import, one job per chapter, a barrier, then finishing touches."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from broker.runtime import current_settings
+from domain import db
+from domain.books import cache as cache_service
+from domain.books import processing as book_service
+from domain.errors import PermanentError
+
+
+@dramatiq.actor(queue_name="books")
+def process_book(book_id: int) -> dict:
+    """Split the book into chapters and fan out one `process_chapter` each (replacing an earlier run)."""
+    try:
+        with db.session_scope() as session:
+            chapter_ids = book_service.prepare(
+                session, book_id=book_id, media_root=current_settings().media_root
+            )
+    except PermanentError as error:
+        with db.session_scope() as session:
+            book_service.mark_failed(session, book_id=book_id, error=str(error))
+        raise
+    # Sent after the COMMIT, so every chapter job finds its chapter.
+    broker = dramatiq.get_broker()
+    for chapter_id in chapter_ids:
+        broker.enqueue(process_chapter.message(chapter_id))
+    return {"book_id": book_id, "total_chapters": len(chapter_ids), "status": "processing"}
+
+
+@dramatiq.actor(queue_name="books")
+def process_chapter(chapter_id: int, mode: str = "ensemble") -> dict:
+    """Find the chapter's descriptions; the job that completes the book sends `finalize_book`."""
+    with db.session_scope() as session:
+        outcome = book_service.process_chapter(session, chapter_id=chapter_id, mode=mode)
+    if outcome.already_done and outcome.book_id:
+        with db.session_scope() as session:  # a redelivery after a crash that lost the finalize message
+            last = book_service.needs_finalizing(session, book_id=outcome.book_id)
+    else:
+        last = outcome.last
+    if last:
+        finalize_book.send(outcome.book_id)
+    return outcome.as_dict()
+
+
+@dramatiq.actor(queue_name="books")
+def finalize_book(book_id: int) -> dict:
+    """Mark the book processed, return the original's result, and cache the file."""
+    with db.session_scope() as session:
+        result = book_service.finalize(session, book_id=book_id)
+    cache_epub_file.send(book_id)
+    return {**result, "locations_generated": None, "cache_status": "queued"}
+
+
+@dramatiq.actor(queue_name="books")
+def cache_epub_file(book_id: int) -> dict:
+    """A gzip copy of the book's file under MEDIA_ROOT, kept 24 h and refreshed when the file changes."""
+    media_root = current_settings().media_root
+    with db.session_scope() as session:
+        book = book_service.get_book(session, book_id)
+        source = book_service.resolve_path(book.file_path, media_root)
+    entry = cache_service.cache_file(source, book_id=book_id, media_root=media_root)
+    with db.session_scope() as session:
+        book = book_service.get_book(session, book_id, lock=True)
+        book.book_metadata = {**(book.book_metadata or {}), "cache": entry.as_dict()}
+    return entry.as_dict()

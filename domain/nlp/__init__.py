@@ -1,0 +1,1 @@
+"""Offline Russian NLP: processors that find passages worth illustrating, and their ensemble."""

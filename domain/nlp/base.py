@@ -1,0 +1,31 @@
+"""What every processor returns: candidate spans with a kind and a confidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span of the text a processor thinks is descriptive."""
+
+    start: int
+    end: int
+    kind: str
+    confidence: float
+    processor: str
+
+    def overlaps(self, other: Candidate) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+class Processor(Protocol):
+    """A named, weighted finder of candidates; models load lazily, once per process."""
+
+    name: str
+    weight: float
+
+    def available(self) -> bool: ...
+
+    def find(self, text: str) -> list[Candidate]: ...

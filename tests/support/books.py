@@ -1,0 +1,54 @@
+"""Books made by the tests: small Russian EPUBs and text files with known descriptive sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DESCRIPTIVE = [
+    "Старый дом стоял на высоком холме над тёмной рекой.",
+    "В густом тумане звенел далёкий колокол.",
+    "Седой старик в чёрном плаще сидел у окна.",
+    "На широкой площади шумел пёстрый рынок.",
+    "Золотой свет заката лежал на пустой дороге.",
+]
+PLAIN = [
+    "Он сказал, что придёт завтра.",
+    "Она согласилась и ничего не ответила.",
+    "Потом они долго спорили о деньгах.",
+]
+
+
+def chapter_text(n: int, repeat: int = 1) -> str:
+    """Paragraphs mixing descriptive and plain sentences; chapter `n` gets its own order."""
+    sentences = DESCRIPTIVE[n % len(DESCRIPTIVE) :] + DESCRIPTIVE[: n % len(DESCRIPTIVE)]
+    paragraphs = [f"{d} {PLAIN[i % len(PLAIN)]}" for i, d in enumerate(sentences)]
+    return "\n\n".join(paragraphs * repeat)
+
+
+def make_epub(path: Path, *, chapters: int = 3, repeat: int = 1, with_nonlinear: bool = True) -> Path:
+    """An EPUB 3 with a nav, `chapters` linear chapters and (optionally) a non-linear notes page."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("bookjobs-test")
+    book.set_title("Тестовая книга")
+    book.set_language("ru")
+    book.add_author("Тест Тестович")
+    items = []
+    for n in range(1, chapters + 1):
+        item = epub.EpubHtml(title=f"Глава {n}", file_name=f"chap{n:02d}.xhtml", lang="ru")
+        paragraphs = "".join(f"<p>{p}</p>" for p in chapter_text(n, repeat).split("\n\n"))
+        item.content = f"<html><body><h1>Глава {n}</h1>{paragraphs}</body></html>"
+        book.add_item(item)
+        items.append(item)
+    notes = epub.EpubHtml(title="Примечания", file_name="notes.xhtml", lang="ru")
+    notes.content = "<html><body><p>Примечание: старый дом у реки.</p></body></html>"
+    book.add_item(notes)
+    book.toc = items
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", *items]
+    if with_nonlinear:
+        book.spine.append((notes.id, "no"))
+    epub.write_epub(str(path), book)
+    return path

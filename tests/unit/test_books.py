@@ -1,0 +1,226 @@
+"""Book import, the NLP processors and their ensemble, the EPUB cache, and the pipeline on SQLite."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from domain import db
+from domain.books import cache
+from domain.books.importer import import_book
+from domain.errors import InvalidArgument
+from domain.models.books import Book, Chapter, Description
+from domain.nlp.base import Candidate
+from domain.nlp.ensemble import Mode, find_passages
+from domain.nlp.natasha_processor import NatashaProcessor
+from domain.nlp.spacy_processor import SpacyProcessor
+from domain.nlp.yargy_processor import YargyProcessor
+from tests.support.books import DESCRIPTIVE, PLAIN, make_epub
+from tests.support.ledger import wait_for
+
+SENTENCE = "Старый дом стоял на высоком холме над тёмной рекой."
+
+
+def test_an_epub_is_read_in_spine_order_without_nav_or_non_linear_items(tmp_path):
+    book = import_book(make_epub(tmp_path / "b.epub", chapters=3), "epub")
+
+    assert (book.title, book.author, book.language) == ("Тестовая книга", "Тест Тестович", "ru")
+    assert [(c.title, c.href) for c in book.chapters] == [
+        ("Глава 1", "chap01.xhtml"),
+        ("Глава 2", "chap02.xhtml"),
+        ("Глава 3", "chap03.xhtml"),
+    ]
+    assert "Примечание" not in " ".join(c.text for c in book.chapters)
+    assert book.chapters[1].text.split("\n\n")[1] == f"{DESCRIPTIVE[2]} {PLAIN[0]}"
+
+
+def test_a_text_file_is_split_on_chapter_headings(tmp_path):
+    path = tmp_path / "novel.txt"
+    path.write_text(
+        "Предисловие.\n\nГлава 1. Дом\n\nСтарый дом.\n\nГлава 2\n\nТёмная река.\n", encoding="utf-8"
+    )
+
+    book = import_book(path, "txt")
+
+    assert [(c.title, c.text) for c in book.chapters] == [
+        ("Глава 1. Дом", "Старый дом."),
+        ("Глава 2", "Тёмная река."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "file_format", "message"),
+    [
+        (b"not a zip at all", "epub", "is not an EPUB file"),
+        (b"PK\x03\x04broken", "epub", "is not an EPUB file|is not a readable EPUB"),
+        ("Глава 1\n\nтекст".encode("cp1251"), "txt", "is not UTF-8 text"),
+        (b"", "txt", "is empty"),
+    ],
+)
+def test_a_corrupt_file_fails_with_a_clear_error(tmp_path, content, file_format, message):
+    path = tmp_path / f"bad.{file_format}"
+    path.write_bytes(content)
+
+    with pytest.raises(InvalidArgument, match=message):
+        import_book(path, file_format)
+
+
+@pytest.mark.parametrize(
+    "processor", [NatashaProcessor(), SpacyProcessor(), YargyProcessor()], ids=lambda p: p.name
+)
+def test_each_processor_finds_the_place_in_a_descriptive_sentence_and_nothing_in_a_plain_one(processor):
+    found = {(SENTENCE[c.start : c.end], c.kind) for c in processor.find(SENTENCE)}
+    plain = processor.find(" ".join(PLAIN))
+
+    assert any(kind == "location" and "холме" in text for text, kind in found), found
+    assert [c for c in plain if c.kind != "character"] == []
+
+
+class Fixed:
+    """A processor that returns fixed candidates, to test the voting alone."""
+
+    def __init__(self, name: str, weight: float, spans: list[tuple[int, int]], fail: bool = False) -> None:
+        self.name, self.weight, self.spans, self.fail = name, weight, spans, fail
+
+    def available(self) -> bool:
+        return True
+
+    def find(self, text: str) -> list[Candidate]:
+        if self.fail:
+            raise RuntimeError("model crashed")
+        return [Candidate(s, e, "location", 0.6, self.name) for s, e in self.spans]
+
+
+TEXT = "Первое предложение тут. Второе предложение там. Третье предложение здесь."
+FIRST, SECOND, THIRD = (0, 5), (24, 30), (48, 54)
+
+
+def trio(natasha, spacy, yargy, fail=False):
+    return [Fixed("natasha", 1.2, natasha, fail), Fixed("spacy", 1.0, spacy), Fixed("yargy", 0.8, yargy)]
+
+
+def sentences(passages) -> list[str]:
+    return sorted(p.text for p in passages)
+
+
+def test_voting_keeps_two_processors_and_drops_one_and_an_exact_tie_passes():
+    processors = trio(natasha=[FIRST, SECOND], spacy=[FIRST, THIRD], yargy=[THIRD])
+
+    passages = find_passages(TEXT, Mode.ENSEMBLE, processors)
+
+    # FIRST: natasha+spacy 2.2/3.0; THIRD: spacy+yargy 1.8/3.0 = 0.6 exactly (a tie passes); SECOND: 0.4.
+    assert sentences(passages) == ["Первое предложение тут.", "Третье предложение здесь."]
+    tie = next(p for p in passages if p.text.startswith("Третье"))
+    assert tie.consensus == 0.6 and tie.processors == ("spacy", "yargy")
+
+
+def test_the_other_modes():
+    processors = trio(natasha=[FIRST], spacy=[SECOND], yargy=[(49, 53), THIRD])
+
+    assert sentences(find_passages(TEXT, Mode.SINGLE, processors)) == ["Первое предложение тут."]
+    assert len(find_passages(TEXT, Mode.PARALLEL, processors)) == 3
+    sequential = find_passages(TEXT, Mode.SEQUENTIAL, processors)
+    assert len(sequential) == 3 and all(len(p.processors) == 1 for p in sequential)
+    assert len(find_passages(TEXT, Mode.ADAPTIVE, processors)) == 3  # short text: the union
+    assert find_passages(TEXT * 10, Mode.ADAPTIVE, processors) == []  # long text: voting, nobody agrees
+    assert len(find_passages(TEXT, Mode.ADAPTIVE, processors[:1])) == 1  # one processor: single
+
+
+def test_a_failing_processor_falls_back_to_the_best_single_processor():
+    processors = [Fixed("natasha", 1.2, [FIRST]), Fixed("spacy", 1.0, [SECOND], fail=True)]
+
+    passages = find_passages(TEXT, Mode.ENSEMBLE, processors)
+
+    assert sentences(passages) == ["Первое предложение тут."]
+
+
+def test_the_real_ensemble_finds_the_descriptive_sentences_of_a_chapter():
+    text = " ".join(DESCRIPTIVE + PLAIN)
+
+    found = sentences(find_passages(text, Mode.ENSEMBLE))
+
+    assert set(found) >= {DESCRIPTIVE[0], DESCRIPTIVE[1]}
+    assert not set(found) & set(PLAIN)
+
+
+def test_the_epub_cache_is_deterministic_and_refreshed_when_the_file_changes(tmp_path):
+    source = make_epub(tmp_path / "b.epub")
+    first = cache.cache_file(source, book_id=7, media_root=tmp_path / "media")
+    again = cache.cache_file(source, book_id=7, media_root=tmp_path / "media")
+    cached = tmp_path / "media" / "cache" / "epub" / f"{first.cache_key}.epub.gz"
+    blob = cached.read_bytes()
+
+    assert (first.status, again.status) == ("cached", "fresh")
+    assert gzip.decompress(blob) == source.read_bytes()
+    assert blob[4:8] == b"\0\0\0\0"  # mtime=0: the same file always gives the same bytes
+    assert first.compressed_size == len(blob) and first.original_size == source.stat().st_size
+
+    make_epub(source, chapters=4)
+    changed = cache.cache_file(source, book_id=7, media_root=tmp_path / "media")
+    assert changed.cache_key != first.cache_key and changed.status == "cached"
+    assert [p.name for p in cached.parent.iterdir()] == [f"{changed.cache_key}.epub.gz"]
+
+
+def add_book(path: Path, file_format: str = "epub") -> int:
+    with db.session_scope() as session:
+        book = Book(file_path=str(path), file_format=file_format)
+        session.add(book)
+        session.flush()
+        return book.id
+
+
+def test_process_book_fans_out_finalizes_once_and_a_rerun_replaces_descriptions(
+    stub_broker, stub_worker, tmp_path
+):
+    from actors import books
+
+    book_id = add_book(make_epub(tmp_path / "b.epub", chapters=3))
+
+    def finished():
+        with db.session_scope() as session:
+            book = session.get(Book, book_id)
+            return book.status == "processed" and (book.book_metadata or {}).get("cache") and book
+
+    books.process_book.send(book_id)
+    book = wait_for(finished, timeout=60, what="the book to be processed and cached")
+    with db.session_scope() as session:
+        first_count = session.scalar(
+            select(func.count()).select_from(Description).where(Description.book_id == book_id)
+        )
+    assert book.chapter_count == book.chapters_done == 3
+    assert book.book_metadata["processing_result"]["descriptions_found"] == first_count >= 3
+    assert book.book_metadata["cache"]["status"] == "cached"
+
+    books.process_book.send(book_id)
+    wait_for(finished, timeout=60)
+    stub_broker.join("books", fail_fast=False)
+    stub_worker.join()
+    with db.session_scope() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Description).where(Description.book_id == book_id)
+            )
+            == first_count
+        )
+        assert (
+            session.scalar(select(func.count()).select_from(Chapter).where(Chapter.book_id == book_id)) == 3
+        )
+
+
+def test_a_corrupt_book_is_marked_failed_and_its_job_is_dead(stub_broker, stub_worker, tmp_path):
+    from actors import books
+
+    (tmp_path / "bad.epub").write_bytes(b"garbage")
+    book_id = add_book(tmp_path / "bad.epub")
+
+    books.process_book.send(book_id)
+    stub_broker.join("books", fail_fast=False)
+
+    with db.session_scope() as session:
+        book = session.get(Book, book_id)
+        assert book.status == "failed"
+        assert "'bad.epub' is not an EPUB file" in book.error
+        assert session.scalar(select(func.count()).select_from(Chapter)) == 0

@@ -1,0 +1,80 @@
+"""Book processing on real RabbitMQ and PostgreSQL: chapters spread over workers, one barrier, once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from actors import books
+from domain import db
+from domain.models.books import Book, Chapter, Description
+from domain.models.jobs import Job
+from tests.support.books import make_epub
+from tests.support.ledger import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def add_book(path) -> int:
+    with db.session_scope() as session:
+        book = Book(file_path=str(path), file_format="epub")
+        session.add(book)
+        session.flush()
+        return book.id
+
+
+def processed(book_id: int) -> Book | None:
+    with db.session_scope() as session:
+        book = session.get(Book, book_id)
+        return book if book.status == "processed" and "cache" in (book.book_metadata or {}) else None
+
+
+def count(model, **where) -> int:
+    statement = select(func.count()).select_from(model)
+    for column, value in where.items():
+        statement = statement.where(getattr(model, column) == value)
+    with db.session_scope() as session:
+        return session.scalar(statement)
+
+
+def test_chapters_spread_over_two_workers_and_the_book_is_finalized_once(
+    rabbitmq_broker, start_worker, tmp_path
+):
+    start_worker(processes=2, threads=2, MEDIA_ROOT=str(tmp_path / "media"))
+    book_id = add_book(make_epub(tmp_path / "book.epub", chapters=8))
+
+    books.process_book.send(book_id)
+
+    book = wait_for(lambda: processed(book_id), timeout=90, what="the book to be processed")
+    assert book.chapters_done == book.chapter_count == 8
+    assert count(Chapter, book_id=book_id, is_processed=True) == 8
+    assert count(Job, actor_name="finalize_book", status="done") == 1
+    with db.session_scope() as session:
+        workers = set(session.scalars(select(Job.worker_id).where(Job.actor_name == "process_chapter")))
+    assert len(workers) == 2
+    result = book.book_metadata["processing_result"]
+    assert result["descriptions_found"] == count(Description, book_id=book_id) > 0
+    assert set(result["processors_used"]) <= {"natasha", "spacy", "yargy"}
+
+
+def test_a_worker_killed_mid_book_still_finishes_the_book_once(rabbitmq_broker, start_worker, tmp_path):
+    media = str(tmp_path / "media")
+    first = start_worker(processes=1, threads=2, MEDIA_ROOT=media)
+    book_id = add_book(make_epub(tmp_path / "book.epub", chapters=12, repeat=6))
+    books.process_book.send(book_id)
+    wait_for(lambda: count(Chapter, book_id=book_id, is_processed=True) >= 2, timeout=60, what="two chapters")
+
+    first.kill()
+    start_worker(processes=1, threads=2, MEDIA_ROOT=media)
+
+    book = wait_for(lambda: processed(book_id), timeout=120, what="the book to be processed")
+    assert book.chapters_done == book.chapter_count == 12
+    with db.session_scope() as session:
+        per_chapter = session.execute(
+            select(Description.chapter_id, func.count())
+            .where(Description.book_id == book_id)
+            .group_by(Description.chapter_id)
+        ).all()
+    assert len(per_chapter) == 12  # every chapter has descriptions…
+    assert len({n for _, n in per_chapter}) <= 2  # …and none twice (chapters come in two orders of length)
+    assert count(Job, actor_name="finalize_book", status="done") == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from domain.nlp.base import Candidate
-from domain.nlp.lexicon import SENSORY, kind_of
+from domain.nlp.lexicon import LOCATIVE_PREPOSITIONS, SENSORY, kind_of
 
 NER_KINDS = {"LOC": ("location", 0.8), "PER": ("character", 0.7)}
 
@@ -47,15 +47,25 @@ class NatashaProcessor:
         for token in tokens:
             token.lemmatize(vocab)
         for i, token in enumerate(tokens):
-            if token.pos != "ADJ" or token.lemma not in SENSORY:
-                continue
-            for j in range(i + 1, min(i + 4, len(tokens))):
-                follower = tokens[j]
-                if follower.pos == "NOUN":
-                    kind = kind_of(follower.lemma)
-                    if kind:
-                        found.append(Candidate(token.start, follower.stop, kind, 0.6, self.name))
-                    break
-                if follower.pos not in ("ADJ", "CCONJ", "PUNCT", "ADV"):
-                    break
+            sensory = token.pos in ("ADJ", "VERB") and token.lemma in SENSORY  # VERB: participles
+            locative = token.pos == "ADP" and token.lemma in LOCATIVE_PREPOSITIONS
+            if sensory or locative:
+                found += self._phrase(tokens, i, locative)
         return found
+
+    def _phrase(self, tokens, i: int, locative: bool) -> list[Candidate]:
+        """The noun phrase starting at token `i`, if its head noun is one the lexicon knows.
+
+        A locative phrase needs an adjective: "в доме" only names a setting, "в старом доме" describes it.
+        """
+        modifiers = 0
+        for follower in tokens[i + 1 : i + 5]:
+            if follower.pos == "NOUN":
+                kind = kind_of(follower.lemma)
+                if not kind or (locative and (kind != "location" or not modifiers)):
+                    return []
+                return [Candidate(tokens[i].start, follower.stop, kind, 0.7 if locative else 0.6, self.name)]
+            modifiers += follower.pos == "ADJ"
+            if follower.pos not in ("ADJ", "CCONJ", "PUNCT", "ADV", "VERB"):
+                return []
+        return []

@@ -60,13 +60,14 @@ def _pipeline():
     nouns = sorted(LOCATION | CHARACTER | ATMOSPHERE | OBJECT)
     sensory = {"POS": "ADJ", "LEMMA": {"IN": sorted(SENSORY)}}
     any_adjective = {"POS": "ADJ", "OP": "*"}
+    some_adjective = {"POS": "ADJ", "OP": "+"}  # "в доме" names a setting; "в старом доме" describes it
     matcher.add("SENSORY_NOUN", [[sensory, any_adjective, {"POS": "NOUN", "LEMMA": {"IN": nouns}}]])
     matcher.add(
         "LOCATIVE",
         [
             [
                 {"LOWER": {"IN": sorted(LOCATIVE_PREPOSITIONS)}},
-                any_adjective,
+                some_adjective,
                 {"POS": "NOUN", "LEMMA": {"IN": sorted(LOCATION)}},
             ]
         ],

@@ -20,10 +20,11 @@ from domain.nlp.lexicon import (
 def _parser():
     from yargy import Parser, or_, rule
     from yargy.pipelines import morph_pipeline  # noqa: F401  (keeps yargy's morph patches loaded)
-    from yargy.predicates import dictionary, gram, in_
+    from yargy.predicates import dictionary, gram, in_caseless
 
     adjectives = gram("ADJF").optional().repeatable(max=3)
-    place = rule(in_(LOCATIVE_PREPOSITIONS), adjectives, dictionary(LOCATION))
+    # "в доме" names a setting; "в старом доме" describes it: a place needs an adjective.
+    place = rule(in_caseless(LOCATIVE_PREPOSITIONS), gram("ADJF").repeatable(max=3), dictionary(LOCATION))
     described = rule(dictionary(SENSORY), adjectives, dictionary(LOCATION | CHARACTER | ATMOSPHERE | OBJECT))
     return Parser(or_(place, described))
 

@@ -25,7 +25,14 @@ def chapter_text(n: int, repeat: int = 1) -> str:
     return "\n\n".join(paragraphs * repeat)
 
 
-def make_epub(path: Path, *, chapters: int = 3, repeat: int = 1, with_nonlinear: bool = True) -> Path:
+def make_epub(
+    path: Path,
+    *,
+    chapters: int = 3,
+    repeat: int = 1,
+    with_nonlinear: bool = True,
+    texts: list[str] | None = None,
+) -> Path:
     """An EPUB 3 with a nav, `chapters` linear chapters and (optionally) a non-linear notes page."""
     from ebooklib import epub
 
@@ -37,7 +44,8 @@ def make_epub(path: Path, *, chapters: int = 3, repeat: int = 1, with_nonlinear:
     items = []
     for n in range(1, chapters + 1):
         item = epub.EpubHtml(title=f"Глава {n}", file_name=f"chap{n:02d}.xhtml", lang="ru")
-        paragraphs = "".join(f"<p>{p}</p>" for p in chapter_text(n, repeat).split("\n\n"))
+        text = texts[n - 1] if texts else chapter_text(n, repeat)
+        paragraphs = "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
         item.content = f"<html><body><h1>Глава {n}</h1>{paragraphs}</body></html>"
         book.add_item(item)
         items.append(item)

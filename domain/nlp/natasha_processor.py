@@ -16,7 +16,15 @@ def _models():
     from natasha import MorphVocab, NewsEmbedding, NewsMorphTagger, NewsNERTagger, Segmenter
 
     embedding = NewsEmbedding()
-    return Segmenter(), NewsMorphTagger(embedding), NewsNERTagger(embedding), MorphVocab()
+    morph, ner = NewsMorphTagger(embedding), NewsNERTagger(embedding)
+    morph.batch_size = ner.batch_size = 32  # larger numpy batches than slovnet's 8: a few % faster
+    return Segmenter(), morph, ner, MorphVocab()
+
+
+def _lemma(token, vocab) -> str:
+    if token.lemma is None:
+        token.lemmatize(vocab)
+    return token.lemma
 
 
 class NatashaProcessor:
@@ -44,11 +52,10 @@ class NatashaProcessor:
             if span.type in NER_KINDS
         ]
         tokens = doc.tokens
-        for token in tokens:
-            token.lemmatize(vocab)
         for i, token in enumerate(tokens):
-            sensory = token.pos in ("ADJ", "VERB") and token.lemma in SENSORY  # VERB: participles
-            locative = token.pos == "ADP" and token.lemma in LOCATIVE_PREPOSITIONS
+            # Lemmatizing is the slow part: only tokens that can start a phrase, and its head noun.
+            sensory = token.pos in ("ADJ", "VERB") and _lemma(token, vocab) in SENSORY  # VERB: participles
+            locative = token.pos == "ADP" and token.text.lower() in LOCATIVE_PREPOSITIONS
             if sensory or locative:
                 found += self._phrase(tokens, i, locative)
         return found
@@ -61,7 +68,7 @@ class NatashaProcessor:
         modifiers = 0
         for follower in tokens[i + 1 : i + 5]:
             if follower.pos == "NOUN":
-                kind = kind_of(follower.lemma)
+                kind = kind_of(_lemma(follower, _models()[3]))
                 if not kind or (locative and (kind != "location" or not modifiers)):
                     return []
                 return [Candidate(tokens[i].start, follower.stop, kind, 0.7 if locative else 0.6, self.name)]

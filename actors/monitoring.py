@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
+from broker.inspect import BrokerInspector
 from broker.middleware.ledger import worker_id
+from broker.runtime import current_settings
+from domain import db
 from domain import monitoring as monitoring_service
+from domain import stats as stats_service
+from domain.errors import InvalidArgument
+from domain.models.base import utcnow
 from periodic import schedule
 
 
@@ -18,3 +24,44 @@ def health_check() -> dict:
     message = CurrentMessage.get_current_message()
     asked_at = datetime.fromtimestamp(message.message_timestamp / 1000, UTC) if message else None
     return monitoring_service.health_report(worker_id=worker_id(), asked_at=asked_at).as_dict()
+
+
+@dramatiq.actor(queue_name="default", **schedule.periodic_options("system_stats"))
+def system_stats() -> dict:
+    """Counts of users, books, descriptions, active sessions and every queue; kept as history."""
+    with db.session_scope() as session:
+        return stats_service.system_snapshot(session, queues=queue_depths())
+
+
+@dramatiq.actor(queue_name="default", **schedule.periodic_options("generate_daily_stats"))
+def generate_daily_stats(day: str | None = None) -> dict:
+    """Figures of `day` (ISO date; default yesterday, UTC), upserted so a re-run is safe."""
+    try:
+        target = date.fromisoformat(day) if day else (utcnow() - timedelta(days=1)).date()
+    except ValueError:
+        raise InvalidArgument(f"day must be an ISO date like '2026-11-21', not {day!r}.") from None
+    with db.session_scope() as session:
+        return stats_service.daily_stats(session, day=target)
+
+
+@dramatiq.actor(queue_name="cleanup", **schedule.periodic_options("cleanup_job_history"))
+def cleanup_job_history(days: int = 30) -> dict:
+    """Prune ledger rows older than `days` (dead ones after DEAD_JOB_RETENTION_DAYS), in batches."""
+    dead_days = max(current_settings().dead_job_retention_days, days)
+    return stats_service.prune_job_history(db.session_scope, days=days, dead_days=dead_days)
+
+
+def queue_depths() -> dict[str, dict]:
+    """Ready, delayed and dead counts of every queue (empty when the broker is not RabbitMQ)."""
+    settings = current_settings()
+    if not settings.broker_url.startswith("amqp"):
+        return {}
+    names = sorted({actor.queue_name for actor in dramatiq.get_broker().actors.values()})
+    with BrokerInspector(settings.broker_url) as inspector:
+        return {name: inspector.queue_counts(name).as_dict() for name in names}
+
+
+def check_queue(queue_name: str) -> dramatiq.Message:
+    """Ask the workers of `queue_name` whether they are alive: a health_check sent to that queue."""
+    message = health_check.message().copy(queue_name=queue_name)
+    return dramatiq.get_broker().enqueue(message)

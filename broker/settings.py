@@ -34,6 +34,8 @@ class Settings:
     ledger_durable_ack: bool = True
     heartbeat_interval: float = 5.0
     max_message_bytes: int = 1_048_576
+    abandoned_session_hours: float = 2.0
+    dead_job_retention_days: int = 90
 
     @property
     def is_embedded(self) -> bool:
@@ -64,6 +66,12 @@ class Settings:
             ledger_durable_ack=_flag(env, "BOOKJOBS_LEDGER_DURABLE_ACK", defaults.ledger_durable_ack),
             heartbeat_interval=_positive(env, "BOOKJOBS_HEARTBEAT_SECONDS", defaults.heartbeat_interval),
             max_message_bytes=int(_positive(env, "MAX_MESSAGE_BYTES", defaults.max_message_bytes)),
+            abandoned_session_hours=_positive(
+                env, "ABANDONED_SESSION_HOURS", defaults.abandoned_session_hours
+            ),
+            dead_job_retention_days=int(
+                _positive(env, "DEAD_JOB_RETENTION_DAYS", defaults.dead_job_retention_days)
+            ),
         )
         if settings.image_provider == "http" and not settings.image_api_url:
             raise ConfigError("IMAGE_PROVIDER='http' needs IMAGE_API_URL to be set.")

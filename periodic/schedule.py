@@ -58,6 +58,7 @@ DEFAULT_TABLE: tuple[ScheduleRow, ...] = (
     ScheduleRow("cleanup_expired_tokens", "0 3 * * *", missed=MissedRuns.RUN_ONCE),
     ScheduleRow("cleanup_job_history", "0 3 * * *", missed=MissedRuns.RUN_ONCE),
     ScheduleRow("cleanup_old_proctoring_events", "0 4 * * *", missed=MissedRuns.RUN_ONCE),
+    ScheduleRow("archive_old_attempts", "30 4 * * *", missed=MissedRuns.RUN_ONCE),
 )
 
 

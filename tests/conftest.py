@@ -163,11 +163,12 @@ def rabbitmq_broker(service_settings: Settings) -> Iterator[dramatiq.Broker]:
 class WorkerProcess:
     """A real `bookjobs worker` process of this test."""
 
-    def __init__(self, env: dict[str, str], processes: int, threads: int, log_path: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], processes: int, threads: int, log_path: Path, queues: tuple[str, ...] = ()
+    ) -> None:
         self.log_path = log_path
-        command = worker_command(
-            processes=processes, threads=threads, modules=TEST_MODULES, extra=("--shutdown-timeout", "5000")
-        )
+        extra = ("--shutdown-timeout", "5000", *(arg for queue in queues for arg in ("--queues", queue)))
+        command = worker_command(processes=processes, threads=threads, modules=TEST_MODULES, extra=extra)
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
             command,
@@ -222,9 +223,11 @@ def start_worker(service_env: dict[str, str], tmp_path: Path) -> Iterator[Callab
     """Start real worker processes on this test's services; all are stopped afterwards."""
     started: list[WorkerProcess] = []
 
-    def start(processes: int = 1, threads: int = 4, **env: str) -> WorkerProcess:
+    def start(
+        processes: int = 1, threads: int = 4, queues: tuple[str, ...] = (), **env: str
+    ) -> WorkerProcess:
         log_path = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess({**service_env, **env}, processes, threads, log_path)
+        worker = WorkerProcess({**service_env, **env}, processes, threads, log_path, queues)
         started.append(worker)
         worker.wait_ready(processes)
         return worker

@@ -3,21 +3,32 @@
 from domain.models.accounts import AuthToken, MentorSession, User
 from domain.models.base import Base
 from domain.models.books import Book, Chapter, Description
+from domain.models.exams import ArchivedAttempt, ArchivedProctoringEvent, Exam, ExamAttempt, ProctoringEvent
 from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
 from domain.models.mail import OutboxMail
 from domain.models.periodic import PeriodicRun
+from domain.models.reading import ReadingSession
+from domain.models.stats import DailyStats, SystemSnapshot
 
 __all__ = [
+    "ArchivedAttempt",
+    "ArchivedProctoringEvent",
     "AuthToken",
     "Base",
     "Book",
     "Chapter",
+    "DailyStats",
     "Description",
+    "Exam",
+    "ExamAttempt",
     "Job",
     "JobStatus",
     "MentorSession",
     "OutboxMail",
     "PeriodicRun",
+    "ProctoringEvent",
+    "ReadingSession",
+    "SystemSnapshot",
     "User",
     "WorkerHeartbeat",
 ]

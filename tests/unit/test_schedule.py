@@ -16,7 +16,8 @@ def test_the_table_holds_the_seeds_schedules():
     assert table["cleanup_expired_exams"] == "*/5 * * * *"
     assert table["generate_daily_stats"] == "0 1 * * *"
     assert table["cleanup_old_proctoring_events"] == "0 4 * * *"
-    assert len(table) == len(DEFAULT_TABLE) == 10
+    assert table["archive_old_attempts"] == "30 4 * * *"
+    assert len(table) == len(DEFAULT_TABLE) == 11
 
 
 def test_a_row_is_overridden_disabled_or_moved_to_another_zone_from_the_environment():

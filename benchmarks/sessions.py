@@ -30,7 +30,8 @@ def fill(rows: int, abandoned: int) -> None:
                 INSERT INTO reading_sessions (user_id, book_id, started_at, ended_at, is_active,
                                               start_position, end_position, pages_read, duration_minutes)
                 SELECT g % 5000, g % 300,
-                       now() - CASE WHEN g <= :abandoned THEN interval '3 hours' ELSE interval '30 minutes' END,
+                       now() - CASE WHEN g <= :abandoned THEN interval '3 hours'
+                                    ELSE interval '30 minutes' END,
                        CASE WHEN g > :abandoned AND g % 2 = 0 THEN now() ELSE NULL END,
                        NOT (g > :abandoned AND g % 2 = 0), g % 100, g % 100 + 5, 3, NULL
                 FROM generate_series(1, :rows) AS g

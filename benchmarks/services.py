@@ -89,7 +89,7 @@ def workers(
     try:
         yield process
     finally:
-        os.killpg(process.pid, 15)
+        process.terminate()  # the main process only: it stops its workers gracefully
         process.wait(60)
 
 

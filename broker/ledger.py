@@ -172,12 +172,13 @@ class LedgerWriter:
                 backoff = min(backoff * 2, 5.0)
                 continue
             backoff = 0.1
-            with self._condition:
-                self._writing = False
-                self._condition.notify_all()
+            # Released before `flush()` returns, so a flush also means "their acks are handed over".
             for pending in batch.values():
                 for written in pending.written:
                     written.mark()
+            with self._condition:
+                self._writing = False
+                self._condition.notify_all()
 
     def _next_batch(self) -> dict[str, _Pending] | None:
         """Wait (holding the condition) until something is due; None when stopping with nothing left."""

@@ -24,6 +24,13 @@ class DeferredAckConsumer(_RabbitmqConsumer):
     def nack(self, message) -> None:
         self._when_recorded(message, super().nack)
 
+    def settle_now(self) -> None:
+        """Send the acks handed over so far (called on the consumer's own thread before it closes)."""
+        try:
+            self.connection.process_data_events(time_limit=0)
+        except Exception:
+            logger.warning("Could not send the last acks; those messages will be redelivered.", exc_info=True)
+
     def _when_recorded(self, message, action: Callable) -> None:
         written = getattr(message, "_ledger_written", None)
         if written is None:

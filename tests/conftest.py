@@ -208,8 +208,10 @@ class WorkerProcess:
         self.process.wait(10)
 
     def stop(self) -> None:
+        """SIGTERM to the main process only, as `docker stop` does (dramatiq kills a worker that
+        receives a second SIGTERM, so signalling the whole group would not be a graceful stop)."""
         if self.process.poll() is None:
-            os.killpg(self.pid, 15)
+            self.process.terminate()
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:

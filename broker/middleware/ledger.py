@@ -102,6 +102,15 @@ class Ledger(dramatiq.Middleware):
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self.writer.flush()
 
+    def before_consumer_thread_shutdown(self, broker: dramatiq.Broker, thread) -> None:
+        # Consumers stop after the worker threads have finished their last jobs: write those jobs'
+        # records now and send their deferred acks before the connection closes, or the jobs would
+        # be redelivered and run again.
+        self.writer.flush()
+        settle = getattr(getattr(thread, "consumer", None), "settle_now", None)
+        if settle is not None:
+            settle()
+
     def _wait_durable(self, message: MessageProxy) -> None:
         written = getattr(message, "_ledger_written", None)
         if self.ack_mode == AckMode.WAIT and written is not None:

@@ -8,9 +8,9 @@ from broker import runtime
 
 runtime.ensure_configured()
 
-from actors import books, email, exams, monitoring, reading  # noqa: E402
+from actors import books, email, exams, images, monitoring, reading  # noqa: E402
 
-MODULES = (books, email, exams, monitoring, reading)
+MODULES = (books, email, exams, images, monitoring, reading)
 
 
 def all_actors() -> list[dramatiq.Actor]:

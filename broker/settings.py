@@ -28,6 +28,7 @@ class Settings:
     media_url: str = "/media/"
     image_provider: str = "local"
     image_api_url: str | None = None
+    image_daily_limit: int = 50
     dashboard_token: str | None = None
     ledger_enabled: bool = True
     ledger_flush_interval: float = 0.05
@@ -58,6 +59,7 @@ class Settings:
             media_url=env.get("MEDIA_URL", defaults.media_url),
             image_provider=_choice(env, "IMAGE_PROVIDER", defaults.image_provider, ("local", "http")),
             image_api_url=_optional_url(env, "IMAGE_API_URL", ("http", "https")),
+            image_daily_limit=int(_positive(env, "IMAGE_DAILY_LIMIT", defaults.image_daily_limit)),
             dashboard_token=env.get("DASHBOARD_TOKEN") or None,
             ledger_enabled=_flag(env, "BOOKJOBS_LEDGER", defaults.ledger_enabled),
             ledger_flush_interval=_positive(

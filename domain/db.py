@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///bookjobs.db"
+
+#: A callable giving a transaction-per-block session, like `session_scope`; services take it to own commits.
+SessionScope = Callable[[], AbstractContextManager[Session]]
 
 _engine: Engine | None = None
 _engine_pid: int | None = None

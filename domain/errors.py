@@ -10,6 +10,11 @@ class JobError(Exception):
 class TransientError(JobError):
     """A failure that may go away on its own (network, a busy server): retry with backoff."""
 
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        #: Seconds the other side asked us to wait (HTTP Retry-After), if it said.
+        self.retry_after = retry_after
+
 
 class PermanentError(JobError):
     """A failure that will happen again on every try (bad input, unknown id): dead-letter at once."""

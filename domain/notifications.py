@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.db import SessionScope
 from domain.errors import NotFound
 from domain.mail import tokens
 from domain.mail.addresses import parse_address
 from domain.mail.message import build_message
-from domain.mail.outbox import Delivery, SessionScope, deliver
+from domain.mail.outbox import Delivery, deliver
 from domain.mail.templates import render
 from domain.mail.transport import Transport
 from domain.models.accounts import MentorSession, User

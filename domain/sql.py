@@ -10,14 +10,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 
 def minutes_between(session: Session, start: ColumnElement, end: datetime) -> ColumnElement:
-    """Whole minutes from the column `start` to the instant `end`, computed by the database."""
+    """Minutes (to the nearest one) from the column `start` to the instant `end`, computed by the database."""
     if session.get_bind().dialect.name == "postgresql":
         seconds = func.extract("epoch", literal(end) - start)
     else:
         seconds = (
             func.julianday(literal(end.strftime("%Y-%m-%d %H:%M:%S.%f"))) - func.julianday(start)
         ) * 86400
-    return func.cast(func.floor(seconds.cast(Float) / 60), Float)
+    # round, not floor: julianday() arithmetic leaves 190 minutes as 189.99999…
+    return func.round(seconds.cast(Float) / 60)
 
 
 def plus_minutes(session: Session, start: ColumnElement, minutes: ColumnElement) -> ColumnElement:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from domain.db import SessionScope
 from domain.errors import JobError, PermanentError
 from domain.mail.transport import Transport
 from domain.models.base import utcnow
@@ -18,7 +18,6 @@ from domain.models.mail import OutboxMail
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
-SessionScope = Callable[[], AbstractContextManager[Session]]
 #: Builds the message inside the sending transaction (it may issue a token there).
 Compose = Callable[[Session], EmailMessage]
 

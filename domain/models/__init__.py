@@ -4,6 +4,7 @@ from domain.models.accounts import AuthToken, MentorSession, User
 from domain.models.base import Base
 from domain.models.books import Book, Chapter, Description
 from domain.models.exams import ArchivedAttempt, ArchivedProctoringEvent, Exam, ExamAttempt, ProctoringEvent
+from domain.models.images import GeneratedImage
 from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
 from domain.models.mail import OutboxMail
 from domain.models.periodic import PeriodicRun
@@ -21,6 +22,7 @@ __all__ = [
     "Description",
     "Exam",
     "ExamAttempt",
+    "GeneratedImage",
     "Job",
     "JobStatus",
     "MentorSession",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from domain.models.accounts import MentorSession, User
 from domain.models.base import utcnow
 from domain.models.books import Book, Description
+from domain.models.images import GeneratedImage
 from domain.models.jobs import Job, JobStatus
 from domain.models.reading import ReadingSession
 from domain.models.stats import DailyStats, SystemSnapshot
@@ -27,6 +28,7 @@ def system_snapshot(session: Session, *, queues: dict[str, dict[str, Any]]) -> d
         "books": count(Book),
         "books_processed": count(Book, Book.status == "processed"),
         "descriptions": count(Description),
+        "images": count(GeneratedImage, GeneratedImage.status == "completed"),
         "active_reading_sessions": count(ReadingSession, ReadingSession.is_active.is_(True)),
         "queues": queues,
     }
@@ -46,6 +48,9 @@ def daily_stats(session: Session, *, day: date) -> dict:
         "reading_sessions": count(ReadingSession, *within(ReadingSession.started_at)),
         "mentor_sessions": count(MentorSession, *within(MentorSession.scheduled_at)),
         "books_processed": count(Book, *within(Book.processed_at)),
+        "images_generated": count(
+            GeneratedImage, GeneratedImage.status == "completed", *within(GeneratedImage.created_at)
+        ),
         "jobs_done": count(Job, Job.status == JobStatus.DONE, *within(Job.finished_at)),
         "jobs_failed": count(Job, Job.status == JobStatus.DEAD, *within(Job.finished_at)),
     }

@@ -38,6 +38,11 @@ def outbox_row(dedupe_prefix: str) -> OutboxMail:
         ).one()
 
 
+def outbox_status(dedupe_key: str) -> str | None:
+    with db.session_scope() as session:
+        return session.scalar(select(OutboxMail.status).where(OutboxMail.dedupe_key == dedupe_key))
+
+
 def body(message, subtype: str) -> str:
     return message.get_body(preferencelist=(subtype,)).get_content()
 
@@ -123,6 +128,8 @@ def test_a_worker_killed_after_the_mail_was_accepted_and_before_the_ack_sends_no
     key = uuid.uuid4().hex
     message = test_actors.mail_then_linger.send("reader@example.com", key, 3.0)
     wait_for(lambda: smtp_server.accepted, timeout=20, what="the mail to be accepted")
+    # …and its outbox row committed as sent: killing before that COMMIT is the one documented window.
+    wait_for(lambda: outbox_status(f"email:{key}") == "sent", timeout=5, interval=0.01, what="the commit")
 
     first.kill()
     start_worker(SMTP_URL=smtp_server.url)

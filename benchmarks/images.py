@@ -17,8 +17,8 @@ from broker import runtime
 from broker.settings import Settings
 from domain import db
 from domain.images.providers import LocalProvider
-from domain.models.books import Book, Chapter, Description
 from domain.models.images import GeneratedImage
+from tests.support.books import add_described_book
 
 TEXT = "Старый дом стоял на высоком холме над тёмной рекой, и золотой закат горел в его окнах."
 PER_JOB = 10
@@ -51,31 +51,7 @@ def actor_path(count: int, processes: int) -> float:
 
 
 def _descriptions(count: int) -> list[int]:
-    with db.session_scope() as session:
-        book = Book(title="Книга", author="Автор", file_path="x", file_format="epub")
-        session.add(book)
-        session.flush()
-        chapter = Chapter(book_id=book.id, number=1, title="1", text=TEXT, char_count=len(TEXT))
-        session.add(chapter)
-        session.flush()
-        rows = [
-            Description(
-                book_id=book.id,
-                chapter_id=chapter.id,
-                text=f"{TEXT} {i}",
-                kind="location",
-                priority_score=0.5,
-                confidence=0.6,
-                consensus=1.0,
-                processors=["spacy"],
-                start_offset=0,
-                end_offset=10,
-            )
-            for i in range(count)
-        ]
-        session.add_all(rows)
-        session.flush()
-        return [r.id for r in rows]
+    return add_described_book([f"{TEXT} {i}" for i in range(count)])[1]
 
 
 def _completed() -> int:

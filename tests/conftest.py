@@ -21,6 +21,7 @@ import actors
 from broker import runtime
 from broker.settings import Settings
 from domain import db, migrate
+from tests.support.image_server import ImageServer
 from tests.support.processes import worker_command
 from tests.support.smtp import SmtpServer
 
@@ -243,6 +244,15 @@ def start_worker(service_env: dict[str, str], tmp_path: Path) -> Iterator[Callab
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on loopback; `reply_next` scripts 4xx/5xx answers."""
     server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def image_server() -> Iterator[ImageServer]:
+    """A pollinations-style HTTP image API on loopback; `answer_next` scripts its answers."""
+    server = ImageServer()
     server.start()
     yield server
     server.stop()

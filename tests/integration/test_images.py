@@ -7,48 +7,16 @@ from sqlalchemy import select
 
 from actors import images
 from domain import db
-from domain.models.books import Book, Chapter, Description
 from domain.models.images import GeneratedImage
-from tests.support.image_server import ImageServer
+from tests.support.books import add_described_book
 from tests.support.ledger import wait_for_status
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def image_server():
-    server = ImageServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 def add_book_with_descriptions(scores: list[float]) -> tuple[int, list[int]]:
-    with db.session_scope() as session:
-        book = Book(title="Война и мир", author="Лев Толстой", file_path="x", file_format="epub")
-        session.add(book)
-        session.flush()
-        chapter = Chapter(book_id=book.id, number=1, title="1", text="т", char_count=1)
-        session.add(chapter)
-        session.flush()
-        rows = [
-            Description(
-                book_id=book.id,
-                chapter_id=chapter.id,
-                text=f"Тёмный лес над рекой {i}.",
-                kind="location",
-                priority_score=s,
-                confidence=0.6,
-                consensus=1.0,
-                processors=["spacy"],
-                start_offset=0,
-                end_offset=5,
-            )
-            for i, s in enumerate(scores)
-        ]
-        session.add_all(rows)
-        session.flush()
-        return book.id, [r.id for r in rows]
+    texts = [f"Тёмный лес над рекой {i}." for i in range(len(scores))]
+    return add_described_book(texts, scores, title="Война и мир", author="Лев Толстой")
 
 
 def test_generate_images_through_the_http_api_carries_on_past_a_bad_one_and_never_twice(

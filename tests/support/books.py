@@ -60,3 +60,38 @@ def make_epub(
         book.spine.append((notes.id, "no"))
     epub.write_epub(str(path), book)
     return path
+
+
+def add_described_book(
+    texts: list[str], scores: list[float] | None = None, *, title: str = "Книга", author: str = "Автор"
+) -> tuple[int, list[int]]:
+    """A book with one chapter and a description per text (priority from `scores`); returns their ids."""
+    from domain import db
+    from domain.models.books import Book, Chapter, Description
+
+    scores = scores or [0.5] * len(texts)
+    with db.session_scope() as session:
+        book = Book(title=title, author=author, file_path="x", file_format="epub")
+        session.add(book)
+        session.flush()
+        chapter = Chapter(book_id=book.id, number=1, title="1", text=texts[0], char_count=len(texts[0]))
+        session.add(chapter)
+        session.flush()
+        rows = [
+            Description(
+                book_id=book.id,
+                chapter_id=chapter.id,
+                text=text,
+                kind="location",
+                priority_score=score,
+                confidence=0.6,
+                consensus=1.0,
+                processors=["spacy"],
+                start_offset=0,
+                end_offset=10,
+            )
+            for text, score in zip(texts, scores, strict=True)
+        ]
+        session.add_all(rows)
+        session.flush()
+        return book.id, [row.id for row in rows]

@@ -14,19 +14,11 @@ from domain.errors import PermanentError, TransientError
 from domain.images import service, storage
 from domain.images.providers import HttpProvider, LocalProvider, _font
 from domain.models.base import utcnow
-from domain.models.books import Book, Chapter, Description
 from domain.models.images import GeneratedImage
-from tests.support.image_server import ImageServer, png
+from tests.support.books import add_described_book
+from tests.support.image_server import png
 
 TEXT = "Старый дом стоял на высоком холме над тёмной рекой, и золотой закат горел в окнах."
-
-
-@pytest.fixture
-def image_server():
-    server = ImageServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_the_local_provider_draws_a_decodable_png_of_the_requested_size():
@@ -101,31 +93,7 @@ def test_bad_answers_are_permanent_failures(image_server, status, headers, body,
 
 
 def add_descriptions(count: int) -> list[int]:
-    with db.session_scope() as session:
-        book = Book(title="Книга", author="Автор", file_path="x", file_format="epub")
-        session.add(book)
-        session.flush()
-        chapter = Chapter(book_id=book.id, number=1, title="1", text=TEXT, char_count=len(TEXT))
-        session.add(chapter)
-        session.flush()
-        rows = [
-            Description(
-                book_id=book.id,
-                chapter_id=chapter.id,
-                text=f"{TEXT} {i}",
-                kind="location",
-                priority_score=i / 10,
-                confidence=0.6,
-                consensus=1.0,
-                processors=["spacy"],
-                start_offset=0,
-                end_offset=10,
-            )
-            for i in range(count)
-        ]
-        session.add_all(rows)
-        session.flush()
-        return [row.id for row in rows]
+    return add_described_book([f"{TEXT} {i}" for i in range(count)], [i / 10 for i in range(count)])[1]
 
 
 def generate(ids, tmp_path, limit=50, provider=None):

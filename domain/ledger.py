@@ -1,4 +1,4 @@
-"""Read the job ledger: one job, recent failures, live workers."""
+"""Read the job ledger: recent failures and live workers."""
 
 from __future__ import annotations
 
@@ -12,11 +12,6 @@ from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
 
 #: A worker silent for this many heartbeat intervals is shown as stale.
 STALE_AFTER_BEATS = 3
-
-
-def get_job(session: Session, message_id: str) -> Job | None:
-    """The ledger row of `message_id`, if any."""
-    return session.get(Job, message_id)
 
 
 def recent_failures(session: Session, *, limit: int = 10) -> list[Job]:

@@ -19,8 +19,14 @@ run: $(STAMP)
 	$(BIN)/bookjobs db upgrade
 	$(BIN)/bookjobs up
 
+EPUBJS := tests/epubjs/node_modules/.package-lock.json
+
+# epub.js under jsdom, the reference the location tests compare against (npm registry, lock file pinned).
+$(EPUBJS): tests/epubjs/package.json tests/epubjs/package-lock.json
+	npm ci --prefix tests/epubjs --no-audit --no-fund --loglevel=error
+
 ## Run every test: unit, integration (real RabbitMQ + PostgreSQL), end-to-end, slow.
-test: $(STAMP)
+test: $(STAMP) $(EPUBJS)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -47,11 +47,31 @@ def process_chapter(chapter_id: int, mode: str = "ensemble") -> dict:
 
 @dramatiq.actor(queue_name="books")
 def finalize_book(book_id: int) -> dict:
-    """Mark the book processed, return the original's result, and cache the file."""
+    """Mark the book processed, generate its epub.js locations, return the original's result, cache it."""
     with db.session_scope() as session:
         result = book_service.finalize(session, book_id=book_id)
+    try:  # in this job, so that the result says how many; a re-run with other `chars` is its own job
+        locations = generate_cfi_locations(book_id)
+        result = {**result, "locations_generated": locations["locations_generated"]}
+    except PermanentError as error:  # a malformed document: the book is still readable and processed
+        result = {**result, "locations_generated": 0, "locations_error": str(error)}
     cache_epub_file.send(book_id)
-    return {**result, "locations_generated": None, "cache_status": "queued"}
+    return {**result, "cache_status": "queued"}
+
+
+@dramatiq.actor(queue_name="books")
+def generate_cfi_locations(
+    book_id: int, chars: int | None = None, locations_count: int | None = None
+) -> dict:
+    """epub.js locations every `chars` characters (default 150), or about `locations_count` of them."""
+    with db.session_scope() as session:
+        return book_service.generate_locations(
+            session,
+            book_id=book_id,
+            media_root=current_settings().media_root,
+            chars=chars,
+            locations_count=locations_count,
+        )
 
 
 @dramatiq.actor(queue_name="books")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from domain.books import locations as epub_locations
 from domain.books.importer import import_book
 from domain.errors import NotFound
 from domain.models.base import utcnow
@@ -138,6 +140,39 @@ def finalize(session: Session, *, book_id: int) -> dict:
     }
     book.book_metadata = {**(book.book_metadata or {}), "processing_result": result}
     return result
+
+
+def generate_locations(
+    session: Session,
+    *,
+    book_id: int,
+    media_root: Path,
+    chars: int | None = None,
+    locations_count: int | None = None,
+) -> dict:
+    """epub.js locations of the book's EPUB, stored in its metadata; `locations_count` picks `chars`."""
+    book = get_book(session, book_id, lock=True)
+    started = time.perf_counter()
+    if book.file_format != "epub":
+        return {
+            "book_id": book_id,
+            "locations_generated": 0,
+            "status": "skipped",
+            "reason": f"Locations need an EPUB; book {book_id!r} is {book.file_format!r}.",
+        }
+    path = resolve_path(book.file_path, media_root)
+    if chars is None:
+        chars = epub_locations.chars_for_count(path, locations_count) if locations_count else 150
+    found = epub_locations.generate(path, chars)
+    book.book_metadata = {**(book.book_metadata or {}), "locations": found, "locations_chars": chars}
+    return {
+        "book_id": book_id,
+        "chars": chars,
+        "locations_count": locations_count,
+        "locations_generated": len(found),
+        "status": "generated",
+        "processing_time_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
 
 
 def resolve_path(file_path: str, media_root: Path) -> Path:

@@ -48,3 +48,10 @@ def count_by_status(status: str) -> int:
     """How many ledger rows have `status`."""
     with db.session_scope() as session:
         return session.scalar(select(func.count()).select_from(Job).where(Job.status == status))
+
+
+def first_result(actor_name: str) -> object | None:
+    """The result of the first `done` job of `actor_name`, if any."""
+    with db.session_scope() as session:
+        row = session.scalars(select(Job).where(Job.actor_name == actor_name, Job.status == "done")).first()
+        return row.result if row is not None else None

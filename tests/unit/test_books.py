@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from domain import db
 from domain.books import cache
 from domain.books.importer import import_book
+from domain.books.locations import generate as generate_locations
 from domain.errors import InvalidArgument
 from domain.models.books import Book, Chapter, Description
 from domain.nlp.base import Candidate
@@ -19,7 +20,7 @@ from domain.nlp.natasha_processor import NatashaProcessor
 from domain.nlp.spacy_processor import SpacyProcessor
 from domain.nlp.yargy_processor import YargyProcessor
 from tests.support.books import DESCRIPTIVE, PLAIN, make_epub
-from tests.support.ledger import wait_for
+from tests.support.ledger import first_result, wait_for
 
 SENTENCE = "Старый дом стоял на высоком холме над тёмной рекой."
 
@@ -177,7 +178,8 @@ def test_process_book_fans_out_finalizes_once_and_a_rerun_replaces_descriptions(
 ):
     from actors import books
 
-    book_id = add_book(make_epub(tmp_path / "b.epub", chapters=3))
+    book_path = make_epub(tmp_path / "b.epub", chapters=3)
+    book_id = add_book(book_path)
 
     def finished():
         with db.session_scope() as session:
@@ -193,6 +195,9 @@ def test_process_book_fans_out_finalizes_once_and_a_rerun_replaces_descriptions(
     assert book.chapter_count == book.chapters_done == 3
     assert book.book_metadata["processing_result"]["descriptions_found"] == first_count >= 3
     assert book.book_metadata["cache"]["status"] == "cached"
+    assert book.book_metadata["locations"] == generate_locations(book_path, 150)
+    finalized = wait_for(lambda: first_result("finalize_book"), timeout=10, what="finalize_book's result")
+    assert finalized["locations_generated"] == len(book.book_metadata["locations"]) > 0
 
     books.process_book.send(book_id)
     wait_for(finished, timeout=60)

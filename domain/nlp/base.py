@@ -25,6 +25,7 @@ class Processor(Protocol):
 
     name: str
     weight: float
+    cost: float  # relative time per KB of text
 
     def available(self) -> bool: ...
 

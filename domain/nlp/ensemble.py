@@ -1,10 +1,20 @@
 """Combine the processors: five modes, weighted voting, whole-sentence passages, a priority score.
 
-Voting (mode `ensemble`): candidates that overlap form a cluster; its support is the summed weight
-of the distinct processors in it, its consensus support ÷ the summed weight of the processors that
-ran. A cluster survives when consensus ≥ threshold (0.6). An exact tie at the threshold survives:
-with weights 1.2 / 1.0 / 0.8, spaCy and yargy together (1.8 of 3.0 = 0.6) carry a passage, as any
-two processors do, while no single one does.
+Candidates are widened to their whole sentence (razdel) before anything else, so processors that
+flag the same sentence agree even when they point at different words of it.
+
+Voting (mode `ensemble`): a sentence's support is the summed weight of the distinct processors that
+found something in it, its consensus support ÷ the summed weight of the processors that ran. It
+survives when consensus ≥ threshold (0.6). An exact tie at the threshold survives: with weights
+1.2 / 1.0 / 0.8, spaCy and yargy together (1.8 of 3.0 = 0.6) carry a passage, as any two processors
+do, while no single one does.
+
+Lazy voting: processors run cheapest first (spaCy, yargy, Natasha), and each one reads only the
+sentences still undecided: not yet at the threshold, and able to reach it if this processor and every
+later one agreed. Natasha, the heaviest, reads only sentences where exactly one of spaCy and yargy
+found something. The survivors are exactly those of asking everyone; a passage's consensus is the
+share of the weight of the processors asked about its sentence that agreed (spaCy and yargy agreeing
+on a sentence Natasha was not asked about is 1.0).
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ import bisect
 import enum
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from domain.nlp.base import Candidate, Processor
@@ -67,49 +77,109 @@ def find_passages(text: str, mode: Mode | str = Mode.ENSEMBLE, processors=None) 
     if not processors:
         return []
     mode = Mode(mode)
+    sentences = _sentences(text)
+    voting = mode == Mode.ENSEMBLE or (
+        mode == Mode.ADAPTIVE and len(processors) > 1 and len(text) >= SHORT_TEXT
+    )
     try:
-        candidates, ran = _candidates(text, mode, processors)
+        candidates, ran, asked = _candidates(text, sentences, mode, processors, voting)
     except Exception:
         logger.exception("Mode %s failed; falling back to the best single processor.", mode.value)
-        candidates, ran = _candidates(text, Mode.SINGLE, processors)
-    voting = mode == Mode.ENSEMBLE or (mode == Mode.ADAPTIVE and len(ran) > 1 and len(text) >= SHORT_TEXT)
-    return _passages(text, candidates, ran, voting)
+        candidates, ran, asked = _candidates(text, sentences, Mode.SINGLE, processors, False)
+        voting = False
+    return _passages(text, sentences, candidates, ran, voting, asked)
 
 
-def _candidates(text: str, mode: Mode, processors: tuple[Processor, ...]) -> tuple[list[Candidate], list]:
+def _candidates(
+    text: str, sentences: list[tuple[int, int]], mode: Mode, processors: tuple[Processor, ...], voting: bool
+) -> tuple[list[Candidate], list, dict[tuple[int, int], float]]:
+    """(candidates, processors that ran, weight asked per sentence where not all of them were)."""
     best = max(processors, key=lambda p: p.weight)
     if mode == Mode.SINGLE or (mode == Mode.ADAPTIVE and len(processors) == 1):
-        return best.find(text), [best]
+        return best.find(text), [best], {}
+    if voting:
+        candidates, asked = _lazy_vote(text, sentences, processors)
+        return candidates, list(processors), asked
     if mode == Mode.SEQUENTIAL:
         kept: list[Candidate] = []
         for processor in sorted(processors, key=lambda p: -p.weight):
             kept += [c for c in processor.find(text) if not any(c.overlaps(k) for k in kept)]
-        return kept, list(processors)
-    return [c for p in processors for c in p.find(text)], list(processors)
+        return kept, list(processors), {}
+    return [c for p in processors for c in p.find(text)], list(processors), {}
 
 
-def _passages(text: str, candidates: list[Candidate], ran: list, voting: bool) -> list[Passage]:
+def _lazy_vote(
+    text: str, sentences: list[tuple[int, int]], processors: tuple[Processor, ...]
+) -> tuple[list[Candidate], dict[tuple[int, int], float]]:
+    """Candidates from each processor on the sentences still undecided (cheapest first), and per
+    sentence the weight of the processors that were asked."""
+    needed = THRESHOLD * sum(p.weight for p in processors) - TIE_EPSILON
+    remaining = sum(p.weight for p in processors)
+    support = [0.0] * len(sentences)
+    asked = [0.0] * len(sentences)
+    candidates: list[Candidate] = []
+    for processor in sorted(processors, key=lambda p: getattr(p, "cost", 1.0)):
+        remaining -= processor.weight
+        undecided = [
+            i for i, s in enumerate(support) if s < needed and s + processor.weight + remaining >= needed
+        ]
+        for i in undecided:
+            asked[i] += processor.weight
+        found = _find_in(processor, text, sentences, undecided)
+        for i in {_sentence_index(sentences, c.start) for c in found} - {None}:
+            support[i] += processor.weight
+        candidates += found
+    return candidates, {span: weight for span, weight in zip(sentences, asked, strict=True) if weight}
+
+
+def _find_in(
+    processor: Processor, text: str, sentences: list[tuple[int, int]], chosen: list[int]
+) -> list[Candidate]:
+    """`processor.find` over the chosen sentences only, offsets mapped back to `text`."""
+    if len(chosen) == len(sentences):
+        return processor.find(text)
+    if not chosen:
+        return []
+    starts, parts, offset = [], [], 0
+    for i in chosen:
+        start, end = sentences[i]
+        starts.append((offset, start))
+        parts.append(text[start:end])
+        offset += end - start + 1
+    found = []
+    for c in processor.find("\n".join(parts)):
+        shift = starts[bisect.bisect_right(starts, (c.start, float("inf"))) - 1]
+        found.append(replace(c, start=c.start - shift[0] + shift[1], end=c.end - shift[0] + shift[1]))
+    return found
+
+
+def _passages(
+    text: str,
+    sentences: list[tuple[int, int]],
+    candidates: list[Candidate],
+    ran: list,
+    voting: bool,
+    asked: dict[tuple[int, int], float],
+) -> list[Passage]:
     weights = {p.name: p.weight for p in ran}
     total = sum(weights.values())
-    sentences = _sentences(text)
     by_sentence: dict[tuple[int, int], list[Candidate]] = defaultdict(list)
-    for cluster in _clusters(candidates):
-        support = sum(weights[name] for name in {c.processor for c in cluster})
-        if voting and support / total + TIE_EPSILON < THRESHOLD:
-            continue
-        by_sentence[_sentence_around(sentences, cluster[0].start)].extend(cluster)
-    passages = [_passage(text, span, members, weights, total) for span, members in by_sentence.items()]
-    return sorted(passages, key=lambda p: -p.priority_score)
-
-
-def _clusters(candidates: list[Candidate]) -> list[list[Candidate]]:
-    clusters: list[list[Candidate]] = []
-    for candidate in sorted(candidates, key=lambda c: (c.start, c.end)):
-        if clusters and any(candidate.overlaps(member) for member in clusters[-1]):
-            clusters[-1].append(candidate)
-        else:
-            clusters.append([candidate])
-    return clusters
+    for candidate in candidates:
+        index = _sentence_index(sentences, candidate.start)
+        span = sentences[index] if index is not None else (candidate.start, candidate.end)
+        by_sentence[span].append(candidate)
+    if voting:
+        by_sentence = {
+            span: members
+            for span, members in by_sentence.items()
+            if sum(weights[name] for name in {c.processor for c in members}) / total + TIE_EPSILON
+            >= THRESHOLD
+        }
+    passages = [
+        _passage(text, span, members, weights, asked.get(span, total))
+        for span, members in by_sentence.items()
+    ]
+    return sorted(passages, key=lambda p: (-p.priority_score, p.start))
 
 
 def _passage(
@@ -142,11 +212,11 @@ def _passage(
 SENSORY_STEMS = frozenset(word[:5] for word in SENSORY)
 
 
-def _sentence_around(sentences: list[tuple[int, int]], offset: int) -> tuple[int, int]:
+def _sentence_index(sentences: list[tuple[int, int]], offset: int) -> int | None:
     index = bisect.bisect_right(sentences, (offset, float("inf"))) - 1
     if index >= 0 and sentences[index][0] <= offset < sentences[index][1]:
-        return sentences[index]
-    return offset, offset
+        return index
+    return None
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from domain.nlp.base import Candidate
-from domain.nlp.lexicon import LOCATIVE_PREPOSITIONS, SENSORY, kind_of
+from domain.nlp.lexicon import DETERMINERS, LOCATIVE_PREPOSITIONS, SENSORY, kind_of
 
 NER_KINDS = {"LOC": ("location", 0.8), "PER": ("character", 0.7)}
 
@@ -30,6 +30,7 @@ def _lemma(token, vocab) -> str:
 class NatashaProcessor:
     name = "natasha"
     weight = 1.2
+    cost = 20.0  # relative time per KB: lazy voting runs the cheapest first
 
     def available(self) -> bool:
         try:
@@ -61,18 +62,21 @@ class NatashaProcessor:
         return found
 
     def _phrase(self, tokens, i: int, locative: bool) -> list[Candidate]:
-        """The noun phrase starting at token `i`, if its head noun is one the lexicon knows.
+        """The noun phrase starting at token `i`.
 
-        A locative phrase needs an adjective: "в доме" only names a setting, "в старом доме" describes it.
+        A sensory word makes any noun it qualifies a description (the morphology decides, not the
+        lexicon); a locative phrase needs a place the lexicon knows and an adjective: "в доме" only
+        names a setting, "в старом доме" describes it.
         """
         modifiers = 0
         for follower in tokens[i + 1 : i + 5]:
             if follower.pos == "NOUN":
                 kind = kind_of(_lemma(follower, _models()[3]))
-                if not kind or (locative and (kind != "location" or not modifiers)):
+                if locative and (kind != "location" or not modifiers):
                     return []
+                kind = kind or "object"
                 return [Candidate(tokens[i].start, follower.stop, kind, 0.7 if locative else 0.6, self.name)]
-            modifiers += follower.pos == "ADJ"
+            modifiers += follower.pos == "ADJ" and _lemma(follower, _models()[3]) not in DETERMINERS
             if follower.pos not in ("ADJ", "CCONJ", "PUNCT", "ADV", "VERB"):
                 return []
         return []

@@ -8,10 +8,13 @@ from domain.nlp.base import Candidate
 from domain.nlp.lexicon import (
     ATMOSPHERE,
     CHARACTER,
+    DETERMINERS,
     LOCATION,
     LOCATIVE_PREPOSITIONS,
     OBJECT,
     SENSORY,
+    SENSORY_VERBS,
+    SOUNDS_AND_SMELLS,
     kind_of,
 )
 
@@ -60,7 +63,8 @@ def _pipeline():
     nouns = sorted(LOCATION | CHARACTER | ATMOSPHERE | OBJECT)
     sensory = {"POS": "ADJ", "LEMMA": {"IN": sorted(SENSORY)}}
     any_adjective = {"POS": "ADJ", "OP": "*"}
-    some_adjective = {"POS": "ADJ", "OP": "+"}  # "в доме" names a setting; "в старом доме" describes it
+    # "в доме" names a setting; "в старом доме" describes it ("в другом доме" does not).
+    some_adjective = {"POS": "ADJ", "LEMMA": {"NOT_IN": sorted(DETERMINERS)}, "OP": "+"}
     matcher.add("SENSORY_NOUN", [[sensory, any_adjective, {"POS": "NOUN", "LEMMA": {"IN": nouns}}]])
     matcher.add(
         "LOCATIVE",
@@ -72,12 +76,16 @@ def _pipeline():
             ]
         ],
     )
+    # A verb of colour, light, sound or smell describes by itself: "гремел гром", "пахло хлебом".
+    matcher.add("SENSORY_VERB", [[{"POS": "VERB", "LEMMA": {"IN": sorted(SENSORY_VERBS)}}]])
+    matcher.add("SOUND_OR_SMELL", [[{"POS": "NOUN", "LEMMA": {"IN": sorted(SOUNDS_AND_SMELLS)}}]])
     return nlp, matcher
 
 
 class SpacyProcessor:
     name = "spacy"
     weight = 1.0
+    cost = 1.0  # relative time per KB: lazy voting runs the cheapest first
 
     def available(self) -> bool:
         try:
@@ -92,7 +100,8 @@ class SpacyProcessor:
         found = []
         for match_id, start, end in matcher(doc, as_spans=False):
             span = doc[start:end]
-            kind = kind_of(span[-1].lemma_) or "object"
-            confidence = 0.7 if nlp.vocab.strings[match_id] == "LOCATIVE" else 0.6
+            rule = nlp.vocab.strings[match_id]
+            kind = kind_of(span[-1].lemma_) or ("atmosphere" if rule == "SENSORY_VERB" else "object")
+            confidence = {"LOCATIVE": 0.7, "SENSORY_VERB": 0.5, "SOUND_OR_SMELL": 0.5}.get(rule, 0.6)
             found.append(Candidate(span.start_char, span.end_char, kind, confidence, self.name))
         return found

@@ -83,20 +83,25 @@ def test_each_processor_finds_the_place_in_a_descriptive_sentence_and_nothing_in
 class Fixed:
     """A processor that returns fixed candidates, to test the voting alone."""
 
-    def __init__(self, name: str, weight: float, spans: list[tuple[int, int]], fail: bool = False) -> None:
-        self.name, self.weight, self.spans, self.fail = name, weight, spans, fail
+    cost = 1.0
+
+    def __init__(self, name: str, weight: float, words: list[str], fail: bool = False) -> None:
+        self.name, self.weight, self.words, self.fail = name, weight, words, fail
+        self.seen: list[str] = []
 
     def available(self) -> bool:
         return True
 
     def find(self, text: str) -> list[Candidate]:
+        self.seen.append(text)
         if self.fail:
             raise RuntimeError("model crashed")
-        return [Candidate(s, e, "location", 0.6, self.name) for s, e in self.spans]
+        starts = [(text.find(word), word) for word in self.words]
+        return [Candidate(s, s + len(w), "location", 0.6, self.name) for s, w in starts if s >= 0]
 
 
 TEXT = "Первое предложение тут. Второе предложение там. Третье предложение здесь."
-FIRST, SECOND, THIRD = (0, 5), (24, 30), (48, 54)
+FIRST, SECOND, THIRD = "Первое", "Второе", "Третье"
 
 
 def trio(natasha, spacy, yargy, fail=False):
@@ -118,8 +123,27 @@ def test_voting_keeps_two_processors_and_drops_one_and_an_exact_tie_passes():
     assert tie.consensus == 0.6 and tie.processors == ("spacy", "yargy")
 
 
+def test_lazy_voting_asks_the_heaviest_processor_only_about_undecided_sentences():
+    spacy, yargy, natasha = (
+        Fixed("spacy", 1.0, [FIRST, THIRD]),
+        Fixed("yargy", 0.8, [THIRD]),
+        Fixed("natasha", 1.2, [FIRST, SECOND]),
+    )
+    spacy.cost, yargy.cost, natasha.cost = 1.0, 10.0, 20.0
+
+    passages = find_passages(TEXT, Mode.ENSEMBLE, [natasha, spacy, yargy])
+
+    # After spaCy and yargy, THIRD has 1.8 (passes whatever Natasha says), SECOND 0 (Natasha's 1.2 alone
+    # cannot reach 1.8): only FIRST is undecided, and that is all Natasha reads.
+    assert natasha.seen == ["Первое предложение тут."]
+    assert sentences(passages) == ["Первое предложение тут.", "Третье предложение здесь."]
+    first, third = sorted(passages, key=lambda p: p.start)
+    assert first.processors == ("natasha", "spacy") and first.consensus == round(2.2 / 3.0, 4)
+    assert third.processors == ("spacy", "yargy") and third.consensus == 1.0  # all that were asked agreed
+
+
 def test_the_other_modes():
-    processors = trio(natasha=[FIRST], spacy=[SECOND], yargy=[(49, 53), THIRD])
+    processors = trio(natasha=[FIRST], spacy=[SECOND], yargy=["ретье", THIRD])
 
     assert sentences(find_passages(TEXT, Mode.SINGLE, processors)) == ["Первое предложение тут."]
     assert len(find_passages(TEXT, Mode.PARALLEL, processors)) == 3
@@ -229,3 +253,12 @@ def test_a_corrupt_book_is_marked_failed_and_its_job_is_dead(stub_broker, stub_w
         assert book.status == "failed"
         assert "'bad.epub' is not an EPUB file" in book.error
         assert session.scalar(select(func.count()).select_from(Chapter)) == 0
+
+
+def test_the_ensemble_beats_every_single_processor_on_the_labelled_set():
+    from benchmarks.nlp_quality import evaluate
+
+    results = evaluate()
+    ensemble_f1 = results.pop("ensemble")[2]
+
+    assert ensemble_f1 > max(f1 for _, _, f1 in results.values()), results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from broker.commands.common import setup_logging
+from broker.commands.dashboard import dashboard
 from broker.commands.database import db
 from broker.commands.health import health
 from broker.commands.inspection import purge, status
@@ -20,5 +21,5 @@ def main(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for command in (db, health, purge, scheduler, schedules, send, status, up, worker):
+for command in (dashboard, db, health, purge, scheduler, schedules, send, status, up, worker):
     main.add_command(command)

@@ -12,7 +12,6 @@ from broker.commands.common import clear_errors, load_actors, load_settings
 from broker.errors import ConfigError
 from domain import db
 from domain.models.base import utcnow
-from domain.models.jobs import Job
 
 
 @click.command()
@@ -44,29 +43,12 @@ def scheduler(modules: tuple[str, ...]) -> None:
 @clear_errors
 def schedules(as_json: bool) -> None:
     """Every row of the cron table with its zone, policy, next run, last run and that run's status."""
-    from periodic import claims
-    from periodic.schedule import load_table
+    from periodic.status import schedule_rows
 
     settings = load_settings()
     broker = load_actors(settings)
-    now = utcnow()
-    rows = []
     with db.session_scope() as session:
-        for row in load_table():
-            last = claims.last_run(session, row.actor_name)
-            job = session.get(Job, last.message_id) if last and last.message_id else None
-            rows.append(
-                {
-                    "actor": row.actor_name,
-                    "cron": row.cron if row.enabled else "off",
-                    "timezone": row.timezone,
-                    "missed_runs": row.missed.value,
-                    "declared": row.actor_name in broker.actors,
-                    "next_run": row.parsed.next_after(now, row.zone).isoformat() if row.enabled else None,
-                    "last_slot": last.slot_at.isoformat() if last else None,
-                    "last_status": (job.status if job else last.status) if last else None,
-                }
-            )
+        rows = schedule_rows(session, declared=set(broker.actors), now=utcnow())
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -1,0 +1,151 @@
+"""The JSON API: queues, workers, schedules, jobs (list, read, enqueue, requeue) and the admin endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from broker import sending
+from dashboard import actions, queries
+from dashboard.app import Dashboard, dashboard_of
+from dashboard.queues import queue_counts
+from dashboard.security import require_json
+from dashboard.serialize import job_dict, worker_dicts
+from domain import db
+from domain import reading as reading_service
+from domain.models.base import utcnow
+from periodic.status import schedule_rows
+
+
+def _authorized(request: Request) -> Dashboard:
+    dashboard = dashboard_of(request)
+    dashboard.guard.require_api(request)
+    return dashboard
+
+
+Authorized = Annotated[Dashboard, Depends(_authorized)]
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class EnqueueRequest(BaseModel):
+    actor: str = Field(description="Actor name, e.g. `health_check`.", max_length=200)
+    args: list[Any] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    delay: int | None = Field(default=None, ge=0, le=366 * 24 * 3600 * 1000, description="Milliseconds.")
+    priority: int | None = Field(default=None, ge=0, le=10)
+
+
+class Enqueued(BaseModel):
+    message_id: str
+    actor: str
+    queue: str
+    status: str
+
+
+@router.get("/queues")
+def list_queues(dashboard: Authorized) -> list[dict]:
+    """Every queue with ready / delayed / dead messages and consumers (null where the broker cannot tell)."""
+    return [q.as_dict() for q in queue_counts(dashboard.broker, dashboard.settings.broker_url)]
+
+
+@router.get("/workers")
+def list_workers(dashboard: Authorized) -> list[dict]:
+    """Worker processes from their heartbeats; `stale` ones have missed three."""
+    with db.session_scope() as session:
+        return worker_dicts(session, dashboard.settings.heartbeat_interval)
+
+
+@router.get("/schedules")
+def list_schedules(dashboard: Authorized) -> list[dict]:
+    """The cron table with each row's next run and its last run's status."""
+    with db.session_scope() as session:
+        return schedule_rows(session, declared=set(dashboard.broker.actors), now=utcnow())
+
+
+@router.get("/jobs")
+def list_jobs(
+    dashboard: Authorized,
+    queue: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    text: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50,
+) -> dict:
+    """Jobs from the ledger, newest first, filtered by queue, actor, status and text in arguments or error."""
+    where = queries.JobFilter(queue, None, actor, status, text, page, per_page)
+    with db.session_scope() as session:
+        listed = queries.list_jobs(session, where)
+        return {"jobs": [job_dict(j) for j in listed.jobs], "page": page, "has_next": listed.has_next}
+
+
+@router.get("/jobs/{message_id}")
+def read_job(dashboard: Authorized, message_id: str) -> dict:
+    """One job: status, arguments (secrets redacted), times, worker, retries, result or error."""
+    with db.session_scope() as session:
+        return job_dict(queries.get_job(session, message_id), full=True)
+
+
+@router.post("/jobs", status_code=201, dependencies=[Depends(require_json)])
+def enqueue(dashboard: Authorized, body: EnqueueRequest) -> Enqueued:
+    """Enqueue any actor by name; its arguments are checked against its signature (422 if they do not fit)."""
+    message = sending.send_by_name(
+        dashboard.broker, body.actor, body.args, body.kwargs, delay_ms=body.delay, priority=body.priority
+    )
+    status = "delayed" if body.delay else "enqueued"
+    return Enqueued(message_id=message.message_id, actor=body.actor, queue=message.queue_name, status=status)
+
+
+@router.post("/jobs/{message_id}/requeue", status_code=201)
+def requeue(dashboard: Authorized, message_id: str) -> dict:
+    """Send a dead job again as a new message with its retries reset; the two are linked in the ledger."""
+    with db.session_scope() as session:
+        new_id = actions.requeue(session, dashboard.broker, message_id)
+    return {"message_id": new_id, "requeued_from": message_id, "status": "enqueued"}
+
+
+def _admin(request: Request) -> Dashboard:
+    dashboard = _authorized(request)
+    client = request.client.host if request.client else "unknown"
+    wait = dashboard.admin_limiter.allow(client)
+    if wait:
+        raise HTTPException(
+            429,
+            f"At most 5 admin requests a minute; try again in {wait:.0f} s.",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+    return dashboard
+
+
+Admin = Annotated[Dashboard, Depends(_admin)]
+
+
+@router.get("/admin/reading-sessions/cleanup-stats", tags=["admin"])
+def cleanup_stats(dashboard: Admin, hours: Annotated[int, Query(ge=1, le=168)] = 24) -> dict:
+    """Sessions closed and still active over the last `hours` (1–168)."""
+    with db.session_scope() as session:
+        return reading_service.cleanup_statistics(session, hours=hours)
+
+
+@router.post("/admin/reading-sessions/cleanup", tags=["admin"])
+def cleanup_now(dashboard: Admin) -> dict:
+    """Close abandoned reading sessions now, in this request; returns the job's result or its error."""
+    from actors.reading import close_abandoned_sessions
+
+    try:
+        return {"status": "done", "result": close_abandoned_sessions.fn()}
+    except Exception as error:  # the original answered with the error instead of a 500
+        return {"status": "failed", "error": f"{type(error).__name__}: {error}"}
+
+
+@router.post("/admin/reading-sessions/cleanup-async", status_code=202, tags=["admin"])
+def cleanup_async(dashboard: Admin) -> dict:
+    """Enqueue `close_abandoned_sessions`; poll `/api/jobs/{job_id}` for the outcome."""
+    message = sending.send_by_name(dashboard.broker, "close_abandoned_sessions")
+    return {
+        "job_id": message.message_id,
+        "status": "queued",
+        "message": "close_abandoned_sessions was queued; GET /api/jobs/{job_id} tells how it went.",
+    }

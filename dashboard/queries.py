@@ -1,0 +1,160 @@
+"""What the dashboard reads from the job ledger: pages of jobs, one job, and per-minute counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from domain.errors import InvalidArgument, NotFound
+from domain.models.base import utcnow
+from domain.models.jobs import Job, JobStatus
+
+#: The dramatiq-dashboard tabs of a queue and the ledger statuses each one shows.
+TABS: dict[str, tuple[str, ...]] = {
+    "standard": (JobStatus.ENQUEUED, JobStatus.RUNNING, JobStatus.DONE, JobStatus.SKIPPED),
+    "delayed": (JobStatus.DELAYED, JobStatus.RETRYING),
+    "failed": (JobStatus.DEAD,),
+}
+STATUSES = tuple(status.value for status in JobStatus)
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs a page or an API call lists."""
+
+    queue: str | None = None
+    tab: str | None = None
+    actor: str | None = None
+    status: str | None = None
+    text: str | None = None
+    page: int = 1
+    per_page: int = 50
+
+    def __post_init__(self) -> None:
+        if self.tab is not None and self.tab not in TABS:
+            raise InvalidArgument(f"Unknown tab {self.tab!r}; use one of {', '.join(TABS)}.")
+        if self.status and self.status not in STATUSES:
+            raise InvalidArgument(f"Unknown status {self.status!r}; use one of {', '.join(STATUSES)}.")
+        if self.page < 1 or not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise InvalidArgument(f"page must be ≥ 1 and per_page between 1 and {MAX_PER_PAGE}.")
+
+    def query_string(self, **changes: object) -> str:
+        """The filter as URL parameters (for links to other pages of the same list)."""
+        values = {"actor": self.actor, "status": self.status, "text": self.text, "page": self.page, **changes}
+        return urlencode({key: value for key, value in values.items() if value})
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[Job]
+    has_next: bool
+
+
+def list_jobs(session: Session, where: JobFilter) -> JobPage:
+    """Newest first, one page; fetching one row more than the page says whether another follows."""
+    statement = select(Job)
+    if where.queue:
+        statement = statement.where(Job.queue_name == where.queue)
+    if where.tab:
+        statement = statement.where(Job.status.in_(TABS[where.tab]))
+    if where.status:
+        statement = statement.where(Job.status == where.status)
+    if where.actor:
+        statement = statement.where(Job.actor_name == where.actor)
+    if where.text:
+        pattern = f"%{_escape_like(where.text)}%"
+        statement = statement.where(
+            or_(
+                cast(Job.args, Text).ilike(pattern, escape="\\"),
+                cast(Job.kwargs, Text).ilike(pattern, escape="\\"),
+                Job.error_message.ilike(pattern, escape="\\"),
+                Job.message_id == where.text,
+            )
+        )
+    statement = statement.order_by(Job.enqueued_at.desc(), Job.message_id.desc())
+    rows = list(
+        session.scalars(statement.offset((where.page - 1) * where.per_page).limit(where.per_page + 1))
+    )
+    return JobPage(rows[: where.per_page], len(rows) > where.per_page)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def get_job(session: Session, message_id: str) -> Job:
+    job = session.get(Job, message_id)
+    if job is None:
+        raise NotFound(f"Job {message_id!r} not found.")
+    return job
+
+
+def timeline(job: Job) -> list[dict]:
+    """The state changes the ledger row keeps (the latest attempt's times; earlier ones as a count)."""
+    events = [{"state": "enqueued", "at": job.enqueued_at, "worker": None}]
+    if job.eta:
+        label = f"retry {job.retries} due" if job.retries else "delayed until"
+        events.append({"state": label, "at": job.eta, "worker": None})
+    if job.started_at:
+        label = f"running (attempt {job.retries + 1})"
+        events.append({"state": label, "at": job.started_at, "worker": job.worker_id})
+    if job.finished_at:
+        events.append({"state": job.status, "at": job.finished_at, "worker": job.worker_id})
+    elif job.status not in ("enqueued", "running", "delayed"):
+        events.append({"state": job.status, "at": job.updated_at, "worker": job.worker_id})
+    return sorted(events, key=lambda e: e["at"])
+
+
+def recent_failures(session: Session, *, limit: int = 10) -> list[Job]:
+    statement = select(Job).where(Job.status == JobStatus.DEAD).order_by(Job.updated_at.desc()).limit(limit)
+    return list(session.scalars(statement))
+
+
+def finished_per_minute(session: Session, *, minutes: int = 60, now: datetime | None = None) -> dict:
+    """{status: [count per minute, oldest first]} for jobs that finished in the last `minutes`."""
+    now = (now or utcnow()).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    since = now - timedelta(minutes=minutes)
+    rows = session.execute(
+        select(Job.status, Job.finished_at)
+        # updated_at (indexed with status) is written with finished_at: it narrows the scan.
+        .where(
+            Job.status.in_((JobStatus.DONE, JobStatus.DEAD)),
+            Job.updated_at >= since,
+            Job.finished_at >= since,
+        )
+        .execution_options(yield_per=10_000)
+    )
+    series = {JobStatus.DONE.value: [0] * minutes, JobStatus.DEAD.value: [0] * minutes}
+    for status, finished in rows:
+        index = int((finished - since).total_seconds() // 60)
+        if 0 <= index < minutes:
+            series[status][index] += 1
+    return {"since": since, "minutes": minutes, "series": series}
+
+
+def jobs_by_actor_and_status(session: Session) -> list[tuple[str, str, int]]:
+    statement = select(Job.actor_name, Job.status, func.count()).group_by(Job.actor_name, Job.status)
+    return [tuple(row) for row in session.execute(statement)]
+
+
+def oldest_enqueued(session: Session) -> dict[str, datetime]:
+    """Per queue, when its oldest job still waiting to start was enqueued."""
+    statement = (
+        select(Job.queue_name, func.min(Job.enqueued_at))
+        .where(Job.status == JobStatus.ENQUEUED)
+        .group_by(Job.queue_name)
+    )
+    return dict(session.execute(statement).all())
+
+
+def durations(session: Session, *, since: datetime) -> list[tuple[str, float]]:
+    """(actor, duration in seconds) of jobs finished since `since`."""
+    statement = select(Job.actor_name, Job.duration_ms).where(
+        Job.finished_at >= since, Job.duration_ms.is_not(None)
+    )
+    return [(actor, ms / 1000) for actor, ms in session.execute(statement)]

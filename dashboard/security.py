@@ -1,0 +1,105 @@
+"""Who may look and act: the token, a signed session cookie, CSRF tokens, and security headers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+
+from fastapi import HTTPException, Request
+from itsdangerous import BadSignature, TimestampSigner
+
+SESSION_COOKIE = "bookjobs_session"
+CSRF_COOKIE = "bookjobs_csrf"
+SESSION_SECONDS = 12 * 3600
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class NotLoggedIn(Exception):
+    """A page was asked for without a valid session: the login page answers instead."""
+
+
+class Guard:
+    """Checks requests against DASHBOARD_TOKEN; with no token set, everyone on loopback may enter."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+        secret = hashlib.sha256(f"bookjobs-dashboard:{token or secrets.token_hex(16)}".encode()).digest()
+        self._signer = TimestampSigner(secret, salt="session")
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None
+
+    def check_token(self, candidate: str) -> bool:
+        return self.token is not None and hmac.compare_digest(candidate.encode(), self.token.encode())
+
+    def session_cookie(self) -> str:
+        return self._signer.sign("operator").decode()
+
+    def has_session(self, request: Request) -> bool:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return False
+        try:
+            self._signer.unsign(cookie, max_age=SESSION_SECONDS)
+        except BadSignature:
+            return False
+        return True
+
+    def bearer_ok(self, request: Request) -> bool:
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and self.check_token(credentials.strip())
+
+    def require_page(self, request: Request) -> None:
+        """Pages: a session cookie (or the bearer token) when a token is set."""
+        if self.enabled and not (self.has_session(request) or self.bearer_ok(request)):
+            raise NotLoggedIn()
+
+    def require_api(self, request: Request) -> None:
+        """API: the bearer token (or a browser session) when a token is set."""
+        if self.enabled and not (self.bearer_ok(request) or self.has_session(request)):
+            raise HTTPException(
+                401,
+                "Missing or wrong bearer token: send 'Authorization: Bearer <DASHBOARD_TOKEN>'.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token of this browser (double-submit: a cookie and the same value in every form)."""
+    return request.cookies.get(CSRF_COOKIE) or request.state.__dict__.setdefault(
+        "new_csrf", secrets.token_urlsafe(32)
+    )
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+        raise HTTPException(403, "CSRF check failed: reload the page and try again.")
+
+
+def require_json(request: Request) -> None:
+    """API writes must be JSON: a cross-site form cannot send that without the browser asking first."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise HTTPException(415, "Send the request body as JSON (Content-Type: application/json).")
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

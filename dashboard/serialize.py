@@ -1,0 +1,58 @@
+"""Ledger rows as JSON-able dicts for the API and the templates."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from domain import ledger
+from domain.models.jobs import Job
+
+SUMMARY = (
+    "message_id",
+    "queue_name",
+    "actor_name",
+    "status",
+    "retries",
+    "priority",
+    "worker_id",
+    "error_type",
+)
+TIMES = ("enqueued_at", "eta", "started_at", "finished_at", "updated_at")
+
+
+def job_dict(job: Job, *, full: bool = False) -> dict:
+    """A job's summary (for lists), or everything the ledger knows (`full`)."""
+    data = {name: getattr(job, name) for name in SUMMARY}
+    data.update({name: _iso(getattr(job, name)) for name in TIMES})
+    data.update(args=job.args, kwargs=job.kwargs, duration_ms=job.duration_ms, error=job.error_message)
+    if full:
+        data.update(
+            options=job.options,
+            result=job.result,
+            traceback=job.traceback,
+            requeued_from=(job.options or {}).get("requeued_from"),
+            requeued_as=(job.options or {}).get("requeued_as"),
+        )
+    return data
+
+
+def worker_dicts(session: Session, heartbeat_interval: float) -> list[dict]:
+    return [
+        {
+            "worker_id": w.worker_id,
+            "hostname": w.hostname,
+            "pid": w.pid,
+            "queues": w.queues,
+            "started_at": _iso(w.started_at),
+            "last_seen": _iso(w.last_seen),
+            "stale": ledger.is_stale(w, interval_seconds=heartbeat_interval),
+            "in_flight": w.in_flight,
+            "processed": w.processed,
+            "failed": w.failed,
+        }
+        for w in ledger.workers(session)
+    ]
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None

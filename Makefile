@@ -17,7 +17,7 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 ## Run the whole system (embedded default: in-memory broker, worker threads, SQLite).
 run: $(STAMP)
 	$(BIN)/bookjobs db upgrade
-	$(BIN)/bookjobs up
+	$(BIN)/bookjobs up --demo
 
 EPUBJS := tests/epubjs/node_modules/.package-lock.json
 

@@ -10,9 +10,12 @@ import threading
 
 import click
 
-from broker.commands.common import clear_errors, load_settings
+from broker.commands.common import clear_errors, load_actors, load_settings
+from broker.commands.dashboard import DEFAULT_HOST, DEFAULT_PORT, build_server, check_binding, serve_in_thread
+from broker.commands.demo import run_demo
 from broker.commands.embedded import EmbeddedRuntime
 from broker.errors import ConfigError
+from broker.settings import Settings
 from domain import db, migrate
 
 #: Unacked messages each consumer may hold, per worker thread (dramatiq's own default is 2).
@@ -96,20 +99,34 @@ def worker(
     show_default=True,
     help="Worker processes when BROKER_URL points at a real broker.",
 )
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address of the dashboard.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True, help="Its port."
+)
+@click.option("--no-dashboard", is_flag=True, help="Do not serve the dashboard.")
+@click.option("--demo", is_flag=True, help="Load a demo book, reader and sessions, and send their jobs.")
 @clear_errors
-def up(threads: int, processes: int) -> None:
+def up(threads: int, processes: int, host: str, port: int, no_dashboard: bool, demo: bool) -> None:
     """Run the whole system: embedded in one process by default, real processes with BROKER_URL=amqp://."""
     settings = load_settings()
+    if not no_dashboard:
+        check_binding(settings, host)
     if settings.is_embedded:
-        _run_embedded(EmbeddedRuntime(settings, worker_threads=threads))
+        _run_embedded(
+            EmbeddedRuntime(settings, worker_threads=threads), None if no_dashboard else (host, port), demo
+        )
     else:
         migrate.upgrade(db.configure(settings.database_url))
-        _supervise([["worker", "--processes", str(processes)], ["scheduler"]])
+        commands = [["worker", "--processes", str(processes)], ["scheduler"]]
+        if not no_dashboard:
+            commands.append(["dashboard", "--host", host, "--port", str(port)])
+        _supervise(commands, settings if demo else None)
 
 
-def _run_embedded(embedded: EmbeddedRuntime) -> None:
+def _run_embedded(embedded: EmbeddedRuntime, address: tuple[str, int] | None, demo: bool) -> None:
     stop = _stop_on_signals()
-    embedded.start()
+    broker = embedded.start()
+    server = None
     try:
         from actors.monitoring import health_check
 
@@ -120,19 +137,30 @@ def _run_embedded(embedded: EmbeddedRuntime) -> None:
             f"database {embedded.settings.database_url})."
         )
         click.echo(f"health_check {message.message_id} done: {json.dumps(result)}")
+        if address:
+            server = build_server(embedded.settings, broker, *address)
+            serve_in_thread(server)
+            click.echo(f"Dashboard: http://{address[0]}:{server.servers[0].sockets[0].getsockname()[1]}/")
+        if demo:
+            run_demo(embedded.settings)
         click.echo("Press Ctrl-C to stop.")
         stop.wait()
     finally:
+        if server is not None:
+            server.should_exit = True
         embedded.stop()
         click.echo("bookjobs stopped.")
 
 
-def _supervise(commands: list[list[str]]) -> None:
+def _supervise(commands: list[list[str]], demo_settings: Settings | None = None) -> None:
     """Start `bookjobs` sub-`commands`; stop all of them when one ends or this process is told to stop."""
     stop = _stop_on_signals()
     children = [subprocess.Popen([sys.executable, "-m", "broker", *command]) for command in commands]
     for command, child in zip(commands, children, strict=True):
         click.echo(f"bookjobs is up: `bookjobs {' '.join(command)}` (pid {child.pid}).")
+    if demo_settings is not None:
+        load_actors(demo_settings)
+        run_demo(demo_settings)
     while not stop.wait(0.5):
         if any(child.poll() is not None for child in children):
             break

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -30,3 +35,19 @@ class Processor(Protocol):
     def available(self) -> bool: ...
 
     def find(self, text: str) -> list[Candidate]: ...
+
+
+def load_once(loader: Callable[[], T]) -> Callable[[], T]:
+    """`loader`'s value, computed once per process even when worker threads ask at the same moment."""
+    lock = threading.Lock()
+    loaded: list[T] = []
+
+    @functools.wraps(loader)
+    def get() -> T:
+        if not loaded:
+            with lock:
+                if not loaded:
+                    loaded.append(loader())
+        return loaded[0]
+
+    return get

@@ -24,9 +24,8 @@ import enum
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from functools import cache
 
-from domain.nlp.base import Candidate, Processor
+from domain.nlp.base import Candidate, Processor, load_once
 from domain.nlp.lexicon import KINDS, SENSORY
 
 logger = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ class Passage:
     priority_score: float
 
 
-@cache
+@load_once
 def default_processors() -> tuple[Processor, ...]:
     """The processors that load here, heaviest weight first."""
     from domain.nlp.natasha_processor import NatashaProcessor

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from domain.nlp.base import Candidate
+from domain.nlp.base import Candidate, load_once
 from domain.nlp.lexicon import DETERMINERS, LOCATIVE_PREPOSITIONS, SENSORY, kind_of
 
 NER_KINDS = {"LOC": ("location", 0.8), "PER": ("character", 0.7)}
 
 
-@cache
+@load_once
 def _models():
     """Load once per process; the models ship inside the natasha/slovnet wheels (no download)."""
     from natasha import MorphVocab, NewsEmbedding, NewsMorphTagger, NewsNERTagger, Segmenter

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from domain.nlp.base import Candidate
+from domain.nlp.base import Candidate, load_once
 from domain.nlp.lexicon import (
     ATMOSPHERE,
     CHARACTER,
@@ -35,14 +35,14 @@ def _analyse(word: str) -> tuple[str, str]:
     return POS.get(str(parse.tag.POS), "X"), parse.normal_form
 
 
-@cache
+@load_once
 def _morph():
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer()
 
 
-@cache
+@load_once
 def _pipeline():
     import spacy
     from spacy.language import Language

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from domain.nlp.base import Candidate
+from domain.nlp.base import Candidate, load_once
 from domain.nlp.lexicon import (
     ATMOSPHERE,
     CHARACTER,
@@ -21,7 +19,7 @@ from domain.nlp.lexicon import (
 WINDOW = 5
 
 
-@cache
+@load_once
 def _tokenizer():
     from yargy.tokenizer import PUNCT, RUSSIAN, MorphTokenizer, Token
 
@@ -52,7 +50,7 @@ def _is_trigger(word: str, morph) -> bool:
     return word in LOCATIVE_PREPOSITIONS or not morph.normalized(word).isdisjoint(SENSORY | SENSORY_VERBS)
 
 
-@cache
+@load_once
 def _parser():
     from yargy import Parser, and_, not_, or_, rule
     from yargy.pipelines import morph_pipeline  # noqa: F401  (keeps yargy's morph patches loaded)

@@ -1,0 +1,37 @@
+"""`bookjobs up --demo`: jobs of every domain, so a newcomer sees each one working in the dashboard."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from broker.settings import Settings
+from domain import db
+from domain import demo as demo_data
+from domain.models.books import Book
+
+
+def run_demo(settings: Settings, *, timeout: float = 120.0) -> None:
+    """Load the demo data and send its jobs; returns once the book is processed and its images queued."""
+    from actors import books, email, images, reading
+
+    with db.session_scope() as session:
+        data = demo_data.load(session, media_root=settings.media_root)
+    books.process_book.send(data.book_id)
+    email.send_verification_email.send(data.user_id)
+    welcome = {"body": "Ваша первая книга уже обрабатывается."}
+    email.send_email.send("reader@bookreader.local", "Добро пожаловать в BookReader", context=welcome)
+    email.send_email.send("not an address", "Refused on purpose: it shows as dead", context=welcome)
+    reading.close_abandoned_sessions.send()
+    click.echo(f"demo: book {data.book_id} is being processed; a verification mail and a welcome mail sent.")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.session_scope() as session:
+            status = session.get(Book, data.book_id).status
+        if status in ("processed", "failed"):
+            break
+        time.sleep(0.2)
+    images.batch_generate_for_book.send(data.book_id, data.user_id, limit=5)
+    outbox = settings.mail_outbox_dir
+    click.echo(f"demo: book {data.book_id} {status}; 5 illustrations queued; mails are in {outbox}/.")

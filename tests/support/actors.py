@@ -69,6 +69,15 @@ def permanent_failure(key: str) -> None:
     raise PermanentError(f"Book {key!r} not found.")
 
 
+@dramatiq.actor(queue_name="default", **FAST_RETRY)
+def fails_first_time(key: str) -> dict:
+    """Dead on the first attempt (a permanent error), done on any later one: what a requeue is for."""
+    attempt = record_attempt(key)
+    if attempt == 1:
+        raise PermanentError(f"Chapter {key!r} was not uploaded yet.")
+    return {"key": key, "attempts": attempt}
+
+
 @dramatiq.actor(queue_name="default", time_limit=500, **FAST_RETRY)
 def oversleeper(key: str, seconds: float) -> None:
     """Sleep past the 0.5 s time limit."""

@@ -34,6 +34,7 @@ def requeue(session: Session, broker: dramatiq.Broker, message_id: str) -> str:
         options["broker_priority"] = job.priority
     message = actor.send_with_options(args=tuple(job.args), kwargs=dict(job.kwargs), **options)
     job.options = {**(job.options or {}), "requeued_as": message.message_id}
+    flush_ledger(broker)
     return message.message_id
 
 
@@ -74,7 +75,17 @@ def run_now(broker: dramatiq.Broker, actor_name: str, periodic_names: set[str]) 
         raise InvalidArgument(
             f"{actor_name!r} is not a periodic job; periodic jobs: {sorted(periodic_names)}."
         )
-    return find_actor(broker, actor_name).send_with_options(run_now=True).message_id
+    message_id = find_actor(broker, actor_name).send_with_options(run_now=True).message_id
+    flush_ledger(broker)
+    return message_id
+
+
+def flush_ledger(broker: dramatiq.Broker, timeout: float = 5.0) -> None:
+    """Write pending ledger events now, so the page the operator is sent to already shows the new job."""
+    for middleware in broker.middleware:
+        writer = getattr(middleware, "writer", None)
+        if writer is not None:
+            writer.flush(timeout)
 
 
 def _contains_redacted(value: object) -> bool:

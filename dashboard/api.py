@@ -94,6 +94,7 @@ def enqueue(dashboard: Authorized, body: EnqueueRequest) -> Enqueued:
     message = sending.send_by_name(
         dashboard.broker, body.actor, body.args, body.kwargs, delay_ms=body.delay, priority=body.priority
     )
+    actions.flush_ledger(dashboard.broker)  # a GET of the new job right after this finds it
     status = "delayed" if body.delay else "enqueued"
     return Enqueued(message_id=message.message_id, actor=body.actor, queue=message.queue_name, status=status)
 

@@ -68,7 +68,7 @@ def create_app(settings: Settings, broker: dramatiq.Broker) -> FastAPI:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        new_csrf = request.state.__dict__.get("new_csrf")
+        new_csrf = getattr(request.state, "new_csrf", None)
         if new_csrf:
             secure = request.url.scheme == "https"
             response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", secure=secure)

@@ -78,9 +78,10 @@ class Guard:
 
 def csrf_token(request: Request) -> str:
     """The CSRF token of this browser (double-submit: a cookie and the same value in every form)."""
-    return request.cookies.get(CSRF_COOKIE) or request.state.__dict__.setdefault(
-        "new_csrf", secrets.token_urlsafe(32)
-    )
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if token is None:
+        token = request.state.new_csrf = secrets.token_urlsafe(32)  # the middleware sets the cookie
+    return token
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:

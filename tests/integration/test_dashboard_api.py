@@ -49,7 +49,12 @@ def test_a_job_enqueued_by_name_runs_and_is_read_back_with_its_result(client, wo
     message_id = sent.json()["message_id"]
     wait_for_status(message_id, "done")
     job = client.get(f"/api/jobs/{message_id}", headers=AUTH).json()
-    assert (job["status"], job["result"], job["actor_name"], job["queue_name"]) == ("done", 41, "echo", "default")
+    assert (job["status"], job["result"], job["actor_name"], job["queue_name"]) == (
+        "done",
+        41,
+        "echo",
+        "default",
+    )
     listed = client.get("/api/jobs", params={"actor": "echo", "status": "done"}, headers=AUTH).json()
     assert [j["message_id"] for j in listed["jobs"]] == [message_id]
     workers = wait_for(

@@ -1,0 +1,124 @@
+"""The dashboard in headless Chromium: log in, find a dead job, requeue it, watch it become done."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, REQUIRE_SERVICES
+from tests.support.ledger import wait_for, wait_for_status
+
+pytestmark = pytest.mark.e2e
+TOKEN = "browser-test-token"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def dashboard_url(service_env, tmp_path):
+    """A real `bookjobs dashboard` process on this test's services."""
+    port = free_port()
+    env = {**service_env, "DASHBOARD_TOKEN": TOKEN}
+    log = (tmp_path / "dashboard.log").open("wb")
+    command = [
+        sys.executable,
+        "-m",
+        "broker",
+        "dashboard",
+        "--port",
+        str(port),
+        "--module",
+        "tests.support.actors",
+    ]
+    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(answers, timeout=30, what=f"the dashboard on port {port}")
+    yield url
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        reason = "Debian's chromium is not installed (apt-get install chromium)."
+        pytest.fail(reason) if REQUIRE_SERVICES else pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_an_operator_logs_in_requeues_a_dead_job_and_sees_it_done(
+    dashboard_url, browser, rabbitmq_broker, start_worker
+):
+    import tests.support.actors as test_actors
+
+    test_actors.create_tables()
+    start_worker(processes=1, threads=2)
+    dead_id = test_actors.fails_first_time.send("chapter-3").message_id
+    wait_for_status(dead_id, "dead")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    page.goto(f"{dashboard_url}/")
+    assert page.url.startswith(f"{dashboard_url}/login")
+    page.fill("input[name=token]", "wrong")
+    page.click("button:has-text('Log in')")
+    assert "Wrong token." in page.inner_text("main")
+    page.fill("input[name=token]", TOKEN)
+    page.click("button:has-text('Log in')")
+    page.wait_for_selector("h1:has-text('Overview')")
+    assert "was not uploaded yet" in page.inner_text("#failures")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
+
+    page.click("#queues a:has-text('default')")
+    page.click("a:has-text('failed')")
+    page.click(f"a[href$='{dead_id}']")
+    assert "PermanentError" in page.inner_text("#error")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-dead-job.png"), full_page=True)
+    page.check("input[name=confirm]")
+    page.click("#requeue")
+
+    assert f"Requeued {dead_id}" in page.inner_text("[role=status]")
+    new_id = page.url.split("?")[0].rsplit("/", 1)[-1]
+    assert new_id != dead_id and dead_id in page.inner_text("#job")
+    wait_for_status(new_id, "done")
+    page.reload()
+    assert page.inner_text("h1 .status") == "done"
+    assert '"attempts": 2' in page.inner_text("#result")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-requeued-job.png"), full_page=True)
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(dashboard_url, browser):
+    page = browser.new_page()
+    page.goto(f"{dashboard_url}/login")
+    page.fill("input[name=token]", TOKEN)
+    page.click("button:has-text('Log in')")
+    page.wait_for_selector("h1:has-text('Overview')")
+
+    answer = page.request.post(
+        f"{dashboard_url}/queues/default/standard/purge", form={"confirm": "yes", "csrf_token": "forged"}
+    )
+
+    assert answer.status == 403 and "CSRF check failed" in answer.text()

@@ -60,6 +60,7 @@ class Job(Base):
         Index("ix_bookjobs_jobs_queue_status_enqueued", "queue_name", "status", "enqueued_at"),
         Index("ix_bookjobs_jobs_status_updated", "status", "updated_at"),
         Index("ix_bookjobs_jobs_actor_enqueued", "actor_name", "enqueued_at"),
+        Index("ix_bookjobs_jobs_queue_enqueued", "queue_name", "enqueued_at"),  # dashboard queue pages
     )
 
 

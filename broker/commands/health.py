@@ -12,8 +12,9 @@ from domain import db, ledger
 
 @click.command()
 @click.option("--worker", "check_worker", is_flag=True, help="Also require a fresh heartbeat from this host.")
+@click.option("--dashboard", "dashboard_url", help="Also require this URL to answer.")
 @clear_errors
-def health(check_worker: bool) -> None:
+def health(check_worker: bool, dashboard_url: str | None) -> None:
     """Check that the broker and the database answer (and, with --worker, that a worker here beats)."""
     settings = load_settings()
     if settings.broker_url.startswith("amqp"):
@@ -24,4 +25,9 @@ def health(check_worker: bool) -> None:
         fresh = [w for w in mine if not ledger.is_stale(w, interval_seconds=settings.heartbeat_interval)]
     if check_worker and not fresh:
         raise click.ClickException(f"No fresh worker heartbeat from {HOSTNAME!r}.")
+    if dashboard_url:
+        import urllib.request
+
+        with urllib.request.urlopen(dashboard_url, timeout=10) as answer:  # raises on 4xx/5xx
+            answer.read()
     click.echo("healthy")

@@ -28,8 +28,16 @@ def resolve(command: list[str]) -> click.Command:
 
 
 def test_the_infrastructure_and_the_bookjobs_processes_are_all_there():
-    assert {"rabbitmq", "postgres", "worker", "scheduler"} <= set(SERVICES)
-    assert {"worker", "scheduler", "migrate"} <= set(BOOKJOBS_SERVICES)
+    assert {"rabbitmq", "postgres", "worker", "scheduler", "dashboard"} <= set(SERVICES)
+    assert {"worker", "scheduler", "migrate", "dashboard"} <= set(BOOKJOBS_SERVICES)
+
+
+def test_the_dashboard_listens_beyond_loopback_only_with_a_token():
+    dashboard = SERVICES["dashboard"]
+
+    assert dashboard["command"][dashboard["command"].index("--host") + 1] == "0.0.0.0"
+    assert dashboard["environment"]["DASHBOARD_TOKEN"].startswith("${DASHBOARD_TOKEN:?")
+    assert dashboard["ports"] == ["127.0.0.1:8080:8080"]
 
 
 @pytest.mark.parametrize("name", BOOKJOBS_SERVICES)

@@ -18,7 +18,7 @@ from dramatiq.middleware import (
 from dramatiq.results import Results
 
 from broker.ledger import LedgerWriter
-from broker.middleware import Heartbeats, Ledger, PeriodicOption, QueueDefaults
+from broker.middleware import Heartbeats, Ledger, PeriodicOption, QueueDefaults, Warmup
 from broker.middleware.ledger import AckMode
 from broker.results import LedgerResultBackend
 from broker.settings import Settings
@@ -53,7 +53,14 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
         CurrentMessage(),
         Results(backend=LedgerResultBackend(engine_factory=db.get_engine), store_results=True),
         PeriodicOption(),
+        Warmup(queue_name="books", warm=_warm_nlp),
     ]
+
+
+def _warm_nlp() -> None:
+    from domain.nlp.ensemble import warm_up
+
+    warm_up()
 
 
 def ack_mode(settings: Settings) -> AckMode:

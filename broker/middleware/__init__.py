@@ -4,5 +4,6 @@ from broker.middleware.heartbeats import Heartbeats
 from broker.middleware.ledger import Ledger
 from broker.middleware.periodic_option import PeriodicOption
 from broker.middleware.queue_defaults import QueueDefaults
+from broker.middleware.warmup import Warmup
 
-__all__ = ["Heartbeats", "Ledger", "PeriodicOption", "QueueDefaults"]
+__all__ = ["Heartbeats", "Ledger", "PeriodicOption", "QueueDefaults", "Warmup"]

@@ -70,6 +70,12 @@ def default_processors() -> tuple[Processor, ...]:
     return tuple(p for p in candidates if p.available())
 
 
+def warm_up() -> None:
+    """Load every processor's models and run each once (a worker of the `books` queue does it at boot)."""
+    for processor in default_processors():
+        processor.find("Прогрев моделей: старый дом у реки.")
+
+
 def find_passages(text: str, mode: Mode | str = Mode.ENSEMBLE, processors=None) -> list[Passage]:
     """Descriptive sentences of `text`, best first; falls back to the best single processor on failure."""
     processors = tuple(processors if processors is not None else default_processors())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries, TimeLimit
@@ -67,3 +68,18 @@ def test_ledger_off_removes_the_ledger_and_durable_ack_off_acks_at_once():
     assert "Ledger" not in names(build_broker(Settings(ledger_enabled=False)))
     broker = build_broker(Settings(broker_url="amqp://h/", ledger_durable_ack=False))
     assert next(m for m in broker.middleware if isinstance(m, Ledger)).ack_mode == AckMode.OFF
+
+
+@pytest.mark.parametrize(("queues", "warmed"), [(None, True), ({"books", "email"}, True), ({"email"}, False)])
+def test_workers_that_consume_books_load_the_nlp_models_at_boot_and_others_never(queues, warmed):
+    import threading
+    from types import SimpleNamespace
+
+    from broker.middleware import Warmup
+
+    called = threading.Event()
+    warmup = Warmup(queue_name="books", warm=called.set)
+
+    warmup.after_worker_boot(None, SimpleNamespace(consumer_whitelist=queues))
+
+    assert called.wait(2) is warmed

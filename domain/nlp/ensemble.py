@@ -64,9 +64,10 @@ def default_processors() -> tuple[Processor, ...]:
     """The processors that load here, heaviest weight first."""
     from domain.nlp.natasha_processor import NatashaProcessor
     from domain.nlp.spacy_processor import SpacyProcessor
+    from domain.nlp.stanza_processor import StanzaProcessor
     from domain.nlp.yargy_processor import YargyProcessor
 
-    candidates = (NatashaProcessor(), SpacyProcessor(), YargyProcessor())
+    candidates = (NatashaProcessor(), SpacyProcessor(), YargyProcessor(), StanzaProcessor())
     return tuple(p for p in candidates if p.available())
 
 

@@ -262,3 +262,43 @@ def test_the_ensemble_beats_every_single_processor_on_the_labelled_set():
     ensemble_f1 = results.pop("ensemble")[2]
 
     assert ensemble_f1 > max(f1 for _, _, f1 in results.values()), results
+
+
+def test_stanza_is_used_only_with_its_models_on_disk_and_never_downloads(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from domain.nlp import stanza_processor
+
+    built = []
+
+    class Pipeline:  # stanza's own API, faked at the boundary: its models cannot be had offline here
+        def __init__(self, **options):
+            built.append(options)
+
+        def __call__(self, text):
+            start = text.index("Москве")
+            entity = types.SimpleNamespace(type="LOC", start_char=start, end_char=start + 6)
+            return types.SimpleNamespace(ents=[entity])
+
+    monkeypatch.setitem(sys.modules, "stanza", types.SimpleNamespace(Pipeline=Pipeline))
+    monkeypatch.setenv("STANZA_RESOURCES_DIR", str(tmp_path))
+    monkeypatch.setattr(
+        stanza_processor, "_pipeline", stanza_processor.load_once(stanza_processor._pipeline.__wrapped__)
+    )
+    processor = stanza_processor.StanzaProcessor()
+
+    assert processor.available() is False and built == []  # no models: not even built
+    (tmp_path / "ru").mkdir()
+    (tmp_path / "resources.json").write_text("{}")
+
+    assert processor.available() is True
+    assert built == [
+        dict(lang="ru", processors="tokenize,ner", dir=str(tmp_path), download_method=None, use_gpu=False)
+    ]
+    [found] = processor.find("Он жил в Москве.")
+    assert (found.kind, found.processor, "Он жил в Москве."[found.start : found.end]) == (
+        "location",
+        "stanza",
+        "Москве",
+    )

@@ -12,18 +12,13 @@ import pytest
 
 from tests.conftest import REPO_ROOT, REQUIRE_SERVICES
 from tests.support.ledger import wait_for, wait_for_status
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.e2e
 TOKEN = "browser-test-token"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

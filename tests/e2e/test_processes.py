@@ -9,12 +9,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.support.ledger import wait_for_status
+from tests.support.ledger import wait_for, wait_for_status
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +37,7 @@ def test_up_with_no_environment_runs_health_check_end_to_end_on_sqlite(tmp_path:
     env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
     env["PYTHONPATH"] = str(REPO_ROOT)
     process = subprocess.Popen(
-        [sys.executable, "-m", "broker", "up"],
+        [sys.executable, "-m", "broker", "up", "--port", str(free_port())],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -106,7 +109,7 @@ def test_status_with_an_unreachable_database_or_broker_says_so_in_one_line(servi
 
 def test_up_with_a_real_broker_supervises_worker_processes_until_interrupted(service_env):
     process = subprocess.Popen(
-        [sys.executable, "-m", "broker", "up", "--processes", "1"],
+        [sys.executable, "-m", "broker", "up", "--processes", "1", "--port", str(free_port())],
         env=service_env,
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
@@ -123,6 +126,46 @@ def test_up_with_a_real_broker_supervises_worker_processes_until_interrupted(ser
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert "bookjobs is up: `bookjobs worker --processes 1`" in output
+    assert "bookjobs is up: `bookjobs dashboard --host 127.0.0.1 --port" in output
+
+
+def test_up_demo_shows_every_domain_working_in_the_dashboard_within_a_minute(tmp_path: Path):
+    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broker", "up", "--demo", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        lines = [process.stdout.readline() for _ in range(6)]
+        assert any(line.startswith("demo: book 1 processed") for line in lines), lines
+
+        def jobs() -> dict[tuple[str, str], int]:
+            url = f"http://127.0.0.1:{port}/api/jobs?per_page=200"
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                listed = json.load(answer)["jobs"]
+            return Counter((j["actor_name"], j["status"]) for j in listed)
+
+        done = wait_for(
+            lambda: (c := jobs())[("batch_generate_for_book", "done")] and c,
+            timeout=60,
+            what="the demo's illustrations",
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert done[("process_book", "done")] == 1 and done[("finalize_book", "done")] == 1
+    assert done[("process_chapter", "done")] == 3
+    assert done[("send_verification_email", "done")] == 1 and done[("send_email", "done")] == 1
+    assert done[("send_email", "dead")] == 1  # the mail to a bad address, on purpose
+    assert done[("close_abandoned_sessions", "done")] == 1
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+    assert len(list((tmp_path / "media" / "images").rglob("*.png"))) == 5
 
 
 def test_plain_periodiq_still_starts_and_lists_the_periodic_actors(service_env):

@@ -11,14 +11,13 @@ from dramatiq.middleware import (
     Callbacks,
     CurrentMessage,
     Pipelines,
-    Retries,
     ShutdownNotifications,
     TimeLimit,
 )
 from dramatiq.results import Results
 
 from broker.ledger import LedgerWriter
-from broker.middleware import Heartbeats, Ledger, PeriodicOption, QueueDefaults, Warmup
+from broker.middleware import Heartbeats, Ledger, PeriodicOption, QueueDefaults, Retries, Warmup
 from broker.middleware.ledger import AckMode
 from broker.results import LedgerResultBackend
 from broker.settings import Settings

@@ -80,7 +80,8 @@ class Ledger(dramatiq.Middleware):
             event = self._finished(broker, message, JobStatus.DONE, result=redact(result))
         else:
             status = JobStatus.DEAD if message.failed else JobStatus.RETRYING
-            event = self._finished(broker, message, status, **_error_fields(exception))
+            reason = getattr(message, "_retry_error", None) or exception  # see broker.middleware.retries
+            event = self._finished(broker, message, status, **_error_fields(reason))
         self._record_final(message, event)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:

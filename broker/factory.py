@@ -17,7 +17,15 @@ from dramatiq.middleware import (
 from dramatiq.results import Results
 
 from broker.ledger import LedgerWriter
-from broker.middleware import Heartbeats, Ledger, PeriodicOption, QueueDefaults, Retries, Warmup
+from broker.middleware import (
+    Heartbeats,
+    Ledger,
+    MessageGuard,
+    PeriodicOption,
+    QueueDefaults,
+    Retries,
+    Warmup,
+)
 from broker.middleware.ledger import AckMode
 from broker.results import LedgerResultBackend
 from broker.settings import Settings
@@ -43,6 +51,7 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
     return [
         QueueDefaults(),
         *observers,
+        MessageGuard(max_bytes=settings.max_message_bytes),
         AgeLimit(),
         TimeLimit(),
         ShutdownNotifications(),
@@ -82,6 +91,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
             confirm_delivery=True,
             max_priority=MAX_PRIORITY,
             middleware=middleware,
+            max_message_bytes=settings.max_message_bytes,
         )
     if scheme in ("redis", "rediss"):
         from dramatiq.brokers.redis import RedisBroker

@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer
+import pika.exceptions
+from dramatiq import Message
+from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
+from dramatiq.common import q_name
+from dramatiq.errors import ConnectionClosed, DecodeError
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +21,38 @@ class DeferredAckConsumer(_RabbitmqConsumer):
     is sent by the ledger's flusher thread right after that commit. A worker killed
     in between has not acked, so RabbitMQ redelivers the job: its record can never be lost.
     """
+
+    def __next__(self):
+        """dramatiq's, plus a size limit, and a ledger row for every body that is not a message."""
+        try:
+            method, _properties, body = next(self.iterator)
+            if method is None:
+                return None
+        except (AssertionError, pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError) as e:
+            if getattr(e, "reply_code", None) == 404:
+                self.broker.queues_pending.add(q_name(self.queue_name))
+            raise ConnectionClosed(e) from None
+        limit = getattr(self.broker, "max_message_bytes", None)
+        if limit and len(body) > limit:
+            return self._reject(
+                method, body, f"Message of {len(body)} bytes exceeds MAX_MESSAGE_BYTES={limit}."
+            )
+        try:
+            message = Message.decode(body)
+        except DecodeError as error:
+            cause = error.__cause__ or error
+            return self._reject(method, body, f"Not a dramatiq message ({type(cause).__name__}: {cause}).")
+        self.known_tags.add(method.delivery_tag)
+        return _RabbitmqMessage(method.redelivered, method.delivery_tag, message)
+
+    def _reject(self, method, body: bytes, reason: str) -> None:
+        """Dead-letter an unreadable delivery at once and say why in the ledger; the worker goes on."""
+        logger.error("Rejected a delivery on %r: %s", self.queue_name, reason)
+        for middleware in self.broker.middleware:
+            if hasattr(middleware, "record_rejected"):
+                middleware.record_rejected(q_name(self.queue_name), body, reason)
+        self._nack(method.delivery_tag)
+        return None
 
     def ack(self, message) -> None:
         self._when_recorded(message, super().ack)
@@ -49,6 +85,10 @@ def _settle(action: Callable, message) -> None:
 
 class LedgerRabbitmqBroker(RabbitmqBroker):
     """RabbitmqBroker whose consumers settle messages after the ledger has recorded them."""
+
+    def __init__(self, *, max_message_bytes: int | None = None, **options) -> None:
+        super().__init__(**options)
+        self.max_message_bytes = max_message_bytes
 
     @property
     def consumer_class(self):

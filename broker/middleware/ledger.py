@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import inspect
 import os
 import socket
@@ -82,6 +83,10 @@ class Ledger(dramatiq.Middleware):
             status = JobStatus.DEAD if message.failed else JobStatus.RETRYING
             reason = getattr(message, "_retry_error", None) or exception  # see broker.middleware.retries
             event = self._finished(broker, message, status, **_error_fields(reason))
+            if message.failed:
+                # Retries counted this failure as a retry before giving up; none ran, so say how many did.
+                retries = max(event["retries"] - 1, 0)
+                event.update(retries=retries, progress=retries * 10 + STATUS_RANK[status])
         self._record_final(message, event)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
@@ -93,7 +98,37 @@ class Ledger(dramatiq.Middleware):
         self._wait_durable(message)
 
     def before_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        exception = getattr(message, "_exception", None)
+        if getattr(message, "_ledger_written", None) is None and exception is not None:
+            # Rejected before any hook saw it (an unknown actor): record why it went to the dead letters.
+            self._record_final(
+                message, self._finished(broker, message, JobStatus.DEAD, **_error_fields(exception))
+            )
         self._wait_durable(message)
+
+    def record_rejected(self, queue_name: str, body: bytes, reason: str) -> None:
+        """A body that is no dramatiq message (or too big to read): one dead row, keyed by its hash."""
+        now = utcnow()
+        self.writer.record(
+            {
+                "message_id": f"rejected-{hashlib.sha256(body).hexdigest()[:40]}",
+                "queue_name": queue_name,
+                "actor_name": "(unreadable message)",
+                "args": [],
+                "kwargs": {},
+                "options": {"size_bytes": len(body), "first_bytes": body[:120].decode("utf-8", "replace")},
+                "priority": 0,
+                "enqueued_at": now,
+                "status": JobStatus.DEAD.value,
+                "progress": STATUS_RANK[JobStatus.DEAD],
+                "retries": 0,
+                "updated_at": now,
+                "finished_at": now,
+                "error_type": "RejectedMessage",
+                "error_message": reason,
+            },
+            urgent=True,
+        )
 
     def _record_final(self, message: MessageProxy, event: Event) -> None:
         written = self.writer.record(event, urgent=self.ack_mode != AckMode.OFF)

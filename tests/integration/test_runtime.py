@@ -80,7 +80,7 @@ def test_exhausted_retries_end_dead(rabbitmq_broker, start_worker):
 
     row = wait_for_status(message.message_id, "dead", timeout=30)
     assert len(test_actors.attempt_times(name)) == 3  # the first try and max_retries=2 retries
-    assert row.error_type == "TransientError"
+    assert row.error_type == "TransientError" and row.retries == 2
 
 
 def test_a_job_over_its_time_limit_is_stopped_and_recorded(rabbitmq_broker, start_worker):

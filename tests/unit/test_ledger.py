@@ -92,7 +92,7 @@ def test_a_permanent_failure_ends_dead_after_one_attempt(stub_broker, stub_worke
 
     with pytest.raises(ResultFailure, match=r"PermanentError: Book 'k2' not found\."):
         message.get_result(block=True, timeout=5_000)
-    assert wait_for_status(message.message_id, "dead").retries == 1
+    assert wait_for_status(message.message_id, "dead").retries == 0
     assert len(test_actors.attempt_times("k2")) == 1
 
 

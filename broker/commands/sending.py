@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import click
 from dramatiq.results import ResultFailure, ResultTimeout
@@ -29,6 +30,15 @@ from broker.errors import ConfigError
 @click.option(
     "--priority", type=click.IntRange(0, 10), help="Broker priority, 0 (default) to 10 (most urgent)."
 )
+@click.option(
+    "--from-file",
+    type=click.File("r", encoding="utf-8"),
+    help='Send one job per line of this file (a JSON list of arguments, or {"args", "kwargs"}); '
+    "confirmed in batches. '-' reads standard input.",
+)
+@click.option(
+    "--module", "-m", "modules", multiple=True, help="Also import this module (your own actors); repeatable."
+)
 @click.option("--wait", is_flag=True, help="Wait for the job to finish and print its result.")
 @click.option(
     "--timeout", type=click.FloatRange(min=0), default=60.0, show_default=True, help="Seconds --wait waits."
@@ -40,17 +50,22 @@ def send(
     kwargs: dict,
     delay: int | None,
     priority: int | None,
+    from_file,
+    modules: tuple[str, ...],
     wait: bool,
     timeout: float,
 ) -> None:
-    """Enqueue one job of ACTOR and print its message id."""
+    """Enqueue one job of ACTOR and print its message id (or many, with --from-file)."""
     settings = load_settings()
     if settings.is_embedded:
         raise ConfigError(
             "BROKER_URL is memory:// (the embedded broker of `bookjobs up`), which other processes "
             "cannot reach; set BROKER_URL=amqp://... to send from here."
         )
-    broker = load_actors(settings)
+    broker = load_actors(settings, modules)
+    if from_file is not None:
+        _send_file(broker, actor_name, from_file, delay, priority)
+        return
     message = sending.send_by_name(broker, actor_name, args, kwargs, delay_ms=delay, priority=priority)
     click.echo(message.message_id)
     if not wait:
@@ -62,3 +77,24 @@ def send(
     except ResultFailure as failure:
         raise click.ClickException(f"Job {message.message_id} failed: {failure}") from None
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def _send_file(broker, actor_name: str, lines, delay: int | None, priority: int | None) -> None:
+    from broker.send_many import send_many
+
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise click.BadParameter(
+                    f"line {number} is not JSON ({error.msg}).", param_hint="--from-file"
+                ) from None
+    started = time.perf_counter()
+    messages = send_many(sending.find_actor(broker, actor_name), items, delay_ms=delay, priority=priority)
+    seconds = time.perf_counter() - started
+    rate = len(messages) / max(seconds, 1e-9)
+    click.echo(f"{len(messages)} messages confirmed in {seconds:.2f} s ({rate:,.0f}/s).")
+    if messages:
+        click.echo(f"first {messages[0].message_id}, last {messages[-1].message_id}")

@@ -110,7 +110,12 @@ def test_a_dead_job_is_requeued_with_retries_reset_and_the_two_are_linked(client
 
 def test_queues_schedules_and_metrics_describe_the_real_broker(client, worker):
     client.post("/api/jobs", json={"actor": "permanent_failure", "args": ["m"]}, headers=AUTH)
-    wait_for(lambda: client.get("/api/queues", headers=AUTH).json()[2]["dead"] == 1, what="a dead letter")
+    wait_for(
+        lambda: (
+            {q["name"]: q for q in client.get("/api/queues", headers=AUTH).json()}["default"]["dead"] == 1
+        ),
+        what="a dead letter",
+    )
 
     queues = {q["name"]: q for q in client.get("/api/queues", headers=AUTH).json()}
     schedules = {s["actor"]: s for s in client.get("/api/schedules", headers=AUTH).json()}

@@ -1,0 +1,94 @@
+"""`send_many`: enqueue many jobs of one actor with one wait for the broker's confirms per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import dramatiq
+from dramatiq.common import current_millis, dq_name
+
+from broker.bulk import Publication, publish_confirmed
+from broker.sending import check_arguments
+from domain.errors import InvalidArgument, TransientError
+
+BATCH_SIZE = 5_000
+
+
+class BulkSendError(TransientError):
+    """Some messages of a `send_many` were not confirmed by the broker; `.unconfirmed` lists them."""
+
+    def __init__(self, reason: str, confirmed: list[str], unconfirmed: list[str]) -> None:
+        super().__init__(
+            f"{len(unconfirmed)} of {len(confirmed) + len(unconfirmed)} messages were not confirmed "
+            f"({reason}); the first: {unconfirmed[:5]}. The others were confirmed."
+        )
+        self.confirmed, self.unconfirmed = confirmed, unconfirmed
+
+
+def send_many(
+    actor: dramatiq.Actor,
+    items: Iterable[Sequence[Any] | Mapping[str, Any]],
+    *,
+    delay_ms: int | None = None,
+    priority: int | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> list[dramatiq.Message]:
+    """Enqueue one job per item (a list of arguments, or `{"args": [...], "kwargs": {...}}`).
+
+    Every message is confirmed by RabbitMQ when this returns; otherwise BulkSendError names those
+    that were not (later batches are then not sent). On other brokers each message is enqueued the
+    usual way. Arguments are checked against the actor's signature before anything is sent.
+    """
+    options = {"broker_priority": priority} if priority is not None else {}
+    messages = [actor.message_with_options(args=a, kwargs=k, **options) for a, k in _arguments(actor, items)]
+    broker = actor.broker
+    if not hasattr(broker, "parameters"):  # not RabbitMQ: the broker's own enqueue confirms each message
+        return [broker.enqueue(message, delay=delay_ms) for message in messages]
+    broker.declare_queue(actor.queue_name, ensure=True)  # with its .DQ and .XQ, as enqueue would
+    sent: list[dramatiq.Message] = []
+    for start in range(0, len(messages), batch_size):
+        batch = [_for_queue(m, delay_ms) for m in messages[start : start + batch_size]]
+        for message in batch:
+            broker.emit_before("enqueue", message, delay_ms)
+        publications = [
+            Publication(m.queue_name, m.encode(), m.options.get("broker_priority")) for m in batch
+        ]
+        confirmations = publish_confirmed(broker.parameters, publications)
+        for index in sorted(confirmations.acked):
+            broker.emit_after("enqueue", batch[index], delay_ms)
+        sent += [batch[i] for i in sorted(confirmations.acked)]
+        missing = confirmations.unconfirmed(len(batch))
+        if missing:
+            reason = confirmations.error or f"the broker refused {len(confirmations.nacked)}"
+            unconfirmed = [batch[i].message_id for i in missing] + [
+                m.message_id for m in messages[start + len(batch) :]
+            ]
+            raise BulkSendError(reason, [m.message_id for m in sent], unconfirmed)
+    return sent
+
+
+def _arguments(actor: dramatiq.Actor, items: Iterable) -> list[tuple[tuple, dict]]:
+    checked = []
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, Mapping):
+            args, kwargs = list(item.get("args", [])), dict(item.get("kwargs", {}))
+        elif isinstance(item, Sequence) and not isinstance(item, str | bytes):
+            args, kwargs = list(item), {}
+        else:
+            raise InvalidArgument(
+                f"Item {number} must be a list of arguments or an object, not {item!r:.80}."
+            )
+        try:
+            check_arguments(actor, args, kwargs)
+        except InvalidArgument as error:
+            raise InvalidArgument(f"Item {number}: {error}") from None
+        checked.append((tuple(args), kwargs))
+    return checked
+
+
+def _for_queue(message: dramatiq.Message, delay_ms: int | None) -> dramatiq.Message:
+    """dramatiq's own routing: a delayed message goes to the delay queue with its eta."""
+    if not delay_ms:
+        return message
+    return message.copy(queue_name=dq_name(message.queue_name), options={"eta": current_millis() + delay_ms})

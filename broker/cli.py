@@ -11,6 +11,7 @@ from broker.commands.health import health
 from broker.commands.inspection import purge, status
 from broker.commands.periodic import scheduler, schedules
 from broker.commands.processes import up, worker
+from broker.commands.relay import relay
 from broker.commands.sending import send
 
 
@@ -21,5 +22,5 @@ def main(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for command in (dashboard, db, health, purge, scheduler, schedules, send, status, up, worker):
+for command in (dashboard, db, health, purge, relay, scheduler, schedules, send, status, up, worker):
     main.add_command(command)

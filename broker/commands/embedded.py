@@ -7,6 +7,7 @@ import logging
 import dramatiq
 
 from broker.commands.common import load_actors
+from broker.relay import Relay, RelayThread
 from broker.settings import Settings
 from domain import db, migrate
 from periodic.runner import SchedulerThread, build_scheduler
@@ -25,6 +26,7 @@ class EmbeddedRuntime:
         self.broker: dramatiq.Broker | None = None
         self.worker: dramatiq.Worker | None = None
         self.scheduler: SchedulerThread | None = None
+        self.relay: RelayThread | None = None
 
     def start(self) -> dramatiq.Broker:
         """Migrate the database, declare the actors, and start the worker threads."""
@@ -36,6 +38,8 @@ class EmbeddedRuntime:
         self.worker.start()
         self.scheduler = SchedulerThread(build_scheduler(broker))
         self.scheduler.start()
+        self.relay = RelayThread(Relay(broker))
+        self.relay.start()
         self.broker = broker
         logger.info(
             "Embedded runtime up: %d worker threads, database %s.",
@@ -49,6 +53,9 @@ class EmbeddedRuntime:
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None
         if self.worker is not None:
             self.worker.stop()
             self.worker = None

@@ -117,7 +117,7 @@ def up(threads: int, processes: int, host: str, port: int, no_dashboard: bool, d
         )
     else:
         migrate.upgrade(db.configure(settings.database_url))
-        commands = [["worker", "--processes", str(processes)], ["scheduler"]]
+        commands = [["worker", "--processes", str(processes)], ["scheduler"], ["relay"]]
         if not no_dashboard:
             commands.append(["dashboard", "--host", host, "--port", str(port)])
         _supervise(commands, settings if demo else None)

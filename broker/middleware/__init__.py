@@ -3,9 +3,19 @@
 from broker.middleware.heartbeats import Heartbeats
 from broker.middleware.ledger import Ledger
 from broker.middleware.message_guard import MessageGuard
+from broker.middleware.outbox_claim import OutboxClaim
 from broker.middleware.periodic_option import PeriodicOption
 from broker.middleware.queue_defaults import QueueDefaults
 from broker.middleware.retries import Retries
 from broker.middleware.warmup import Warmup
 
-__all__ = ["Heartbeats", "Ledger", "MessageGuard", "PeriodicOption", "QueueDefaults", "Retries", "Warmup"]
+__all__ = [
+    "Heartbeats",
+    "Ledger",
+    "MessageGuard",
+    "OutboxClaim",
+    "PeriodicOption",
+    "QueueDefaults",
+    "Retries",
+    "Warmup",
+]

@@ -7,6 +7,7 @@ from domain.models.exams import ArchivedAttempt, ArchivedProctoringEvent, Exam, 
 from domain.models.images import GeneratedImage
 from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
 from domain.models.mail import OutboxMail
+from domain.models.outbox import OutboxMessage
 from domain.models.periodic import PeriodicRun
 from domain.models.reading import ReadingSession
 from domain.models.stats import DailyStats, SystemSnapshot
@@ -27,6 +28,7 @@ __all__ = [
     "JobStatus",
     "MentorSession",
     "OutboxMail",
+    "OutboxMessage",
     "PeriodicRun",
     "ProctoringEvent",
     "ReadingSession",

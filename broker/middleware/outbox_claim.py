@@ -1,0 +1,38 @@
+"""Run a `send_on_commit` job once, however many times a dying relay published it."""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.middleware import SkipMessage
+from sqlalchemy import or_, update
+
+from domain import db
+from domain.models.outbox import OutboxMessage
+
+
+class DuplicatePublication(SkipMessage):
+    """Another publication of the same outbox row already ran (or is running): this copy is acked unrun."""
+
+
+class OutboxClaim(dramatiq.Middleware):
+    """The first publication of an outbox row that a worker starts claims the row; redeliveries of
+    that same publication pass (its worker may have died), other publications are skipped."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message) -> None:
+        outbox_id = message.options.get("outbox_id")
+        if outbox_id is None:
+            return
+        token = message.options.get("outbox_publication")
+        with db.session_scope() as session:
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == outbox_id,
+                    or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by == token),
+                )
+                .values(claimed_by=token)
+                .returning(OutboxMessage.id)
+            ).first()
+        if claimed is None:
+            message._outbox_duplicate = True
+            raise DuplicatePublication(f"Outbox row {outbox_id} already ran from another publication.")

@@ -26,6 +26,15 @@ attempts = Table(
 FAST_RETRY = {"min_backoff": 200, "max_backoff": 5_000}
 
 
+effects = Table(
+    "test_effects",
+    metadata,
+    Column("message_id", String(64), primary_key=True),
+    Column("key", String(100), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
 def create_tables() -> None:
     """Create the attempts table in the current database (idempotent)."""
     metadata.create_all(db.get_engine())
@@ -76,6 +85,22 @@ def fails_first_time(key: str) -> dict:
     if attempt == 1:
         raise PermanentError(f"Chapter {key!r} was not uploaded yet.")
     return {"key": key, "attempts": attempt}
+
+
+@dramatiq.actor(queue_name="default", max_retries=20, min_backoff=100, max_backoff=2_000)
+def record_effect(key: str, seconds: float = 0.0) -> str:
+    """An idempotent effect: one row per message, however often the message runs (faults re-run jobs)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    record_attempt(key)
+    if seconds:
+        time.sleep(seconds)
+    message_id = CurrentMessage.get_current_message().message_id
+    with db.session_scope() as session:
+        session.execute(
+            pg_insert(effects).values(message_id=message_id, key=key, at=utcnow()).on_conflict_do_nothing()
+        )
+    return message_id
 
 
 @dramatiq.actor(queue_name="default", time_limit=500, **FAST_RETRY)

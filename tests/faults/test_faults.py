@@ -1,0 +1,123 @@
+"""Break things on purpose while thousands of real jobs run; every time, each effect happens exactly once.
+
+The effect is `record_effect`: one row per message id in `test_effects` (idempotent, as every actor
+here is), so a job that runs again after a fault adds nothing. The assertion is always the same:
+one effect per sent message, every message `done` in the ledger, no dead letters.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from dramatiq.common import xq_name
+from sqlalchemy import func, select
+
+import tests.support.actors as test_actors
+from broker.inspect import BrokerInspector
+from broker.send_many import send_many
+from domain import db
+from domain.models.jobs import Job
+from tests.support.fault_proxy import FaultProxy
+from tests.support.ledger import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def through(url: str, proxy: FaultProxy) -> str:
+    """`url` with its host and port replaced by the proxy's."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{proxy.port}"))
+
+
+@pytest.fixture
+def effects_of(rabbitmq_broker):
+    test_actors.create_tables()
+
+    def send(count: int, seconds: float) -> list[str]:
+        messages = send_many(test_actors.record_effect, [[f"e{n}", seconds] for n in range(count)])
+        return [m.message_id for m in messages]
+
+    return send
+
+
+def effects() -> set[str]:
+    with db.session_scope() as session:
+        return set(session.scalars(select(test_actors.effects.c.message_id)))
+
+
+def assert_each_effect_exactly_once(sent: list[str], broker_url: str, timeout: float = 120) -> None:
+    wait_for(lambda: len(effects()) >= len(sent), timeout=timeout, interval=0.5, what="every effect")
+
+    def ledger_done() -> int:
+        with db.session_scope() as session:
+            return session.scalar(select(func.count()).where(Job.status == "done"))
+
+    wait_for(lambda: ledger_done() == len(sent), timeout=60, interval=0.5, what="every ledger row done")
+    assert effects() == set(sent)  # one row per message id: none missing, none extra
+    with db.session_scope() as session:
+        statuses = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+    assert statuses == {"done": len(sent)}
+    with BrokerInspector(broker_url) as inspector:
+        assert inspector.message_count(xq_name("default"))[0] == 0
+
+
+def test_workers_killed_at_random_lose_nothing_and_repeat_no_effect(
+    effects_of, start_worker, service_settings
+):
+    sent = effects_of(3000, 0.02)
+    rng = random.Random(545)
+    workers = [start_worker(processes=1, threads=4) for _ in range(2)]
+    kills = 0
+    while kills < 4 and len(effects()) < len(sent):
+        time.sleep(rng.uniform(0.8, 1.6))
+        victim = workers.pop(rng.randrange(len(workers)))
+        victim.kill()  # SIGKILL to the whole process group, mid-job
+        kills += 1
+        workers.append(start_worker(processes=1, threads=4))
+
+    assert kills >= 2, "the jobs finished before the faults; make them longer"
+    assert_each_effect_exactly_once(sent, service_settings.broker_url)
+
+
+def test_broker_connections_cut_mid_stream_lose_nothing_and_repeat_no_effect(
+    effects_of, start_worker, service_settings
+):
+    rabbit = urlsplit(service_settings.broker_url)
+    proxy = FaultProxy(rabbit.hostname, rabbit.port or 5672)
+    sent = effects_of(3000, 0.01)
+    start_worker(processes=2, threads=4, BROKER_URL=through(service_settings.broker_url, proxy))
+    cuts = 0
+    try:
+        while cuts < 3 and len(effects()) < len(sent):
+            time.sleep(1.5)
+            cuts += proxy.cut() > 0
+        proxy.refuse()  # and the broker stays away for two seconds
+        time.sleep(2)
+        proxy.restore()
+        assert cuts >= 2, "the jobs finished before the faults; make them longer"
+        assert_each_effect_exactly_once(sent, service_settings.broker_url)
+    finally:
+        proxy.close()
+
+
+def test_postgresql_unreachable_for_twenty_seconds_loses_nothing_and_repeats_no_effect(
+    effects_of, start_worker, service_settings
+):
+    database = urlsplit(service_settings.database_url)
+    proxy = FaultProxy(database.hostname, database.port or 5432)
+    sent = effects_of(2000, 0.01)
+    start_worker(processes=2, threads=4, DATABASE_URL=through(service_settings.database_url, proxy))
+    try:
+        wait_for(lambda: len(effects()) > 200, timeout=30, what="the first effects")
+        proxy.refuse()
+        outage_started = len(effects())
+        time.sleep(20)
+        assert len(effects()) == outage_started  # nothing can happen without the database
+        proxy.restore()
+        assert_each_effect_exactly_once(sent, service_settings.broker_url, timeout=180)
+    finally:
+        proxy.close()

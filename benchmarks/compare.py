@@ -1,0 +1,317 @@
+"""bookjobs beside bare dramatiq, Celery 5 and raw pika on the same RabbitMQ, in one run.
+
+    python -m benchmarks.compare [--jobs 20000] [--sends 2000] [--bulk 20000] [--memory-jobs 50000]
+
+Enqueue: one message at a time with a confirm each (raw pika, bookjobs `send()`, Celery `delay()`
+with `confirm_publish`), `send_many` (one wait for confirms per 5,000), and `send_on_commit` (rows
+committed in one transaction, then relayed). Drain: no-op jobs already in the queue, consumed by 1 and
+2 worker processes of 8 threads each (raw pika: one consumer per process). Latency: send-to-start of
+no-op jobs sent 20 ms apart to an idle worker. Memory: a bookjobs worker process before and after
+50,000 jobs. Read the ratios: every figure comes from this one run on this one machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import dramatiq
+import pika
+
+from benchmarks import services
+from benchmarks.bare_actors import BARE_QUEUE
+from benchmarks.celery_app import CELERY_QUEUE
+from benchmarks.noop_actors import BENCH_QUEUE, noop
+from benchmarks.throughput import (
+    RAW_QUEUE,
+    bookjobs_drain,
+    connect,
+    publish_raw,
+    raw_drain,
+    ready_count,
+    send_rate,
+    timed_drain,
+)
+from broker import runtime
+from broker.inspect import BrokerInspector
+from broker.outbox import send_on_commit
+from broker.relay import Relay
+from broker.send_many import send_many
+from broker.settings import Settings
+from domain import db
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env(url: str, **extra: str) -> dict[str, str]:
+    return dict(os.environ, BENCH_BROKER_URL=url, PYTHONPATH=str(REPO_ROOT), **extra)
+
+
+def start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        command,
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(60)
+
+
+# --- enqueue ------------------------------------------------------------------------------------
+
+
+def send_many_rate(count: int) -> float:
+    started = time.perf_counter()
+    send_many(noop, [[i] for i in range(count)])
+    return count / (time.perf_counter() - started)
+
+
+def send_on_commit_rate(broker, count: int) -> float:
+    started = time.perf_counter()
+    with db.session_scope() as session:
+        for i in range(count):
+            send_on_commit(session, noop, i)
+    relay = Relay(broker, batch_size=5_000)
+    while relay.relay_once():
+        pass
+    return count / (time.perf_counter() - started)
+
+
+def celery_send_rate(url: str, count: int) -> float:
+    command = [sys.executable, "-m", "benchmarks.celery_app", "send", str(count)]
+    done = subprocess.run(
+        command, env=child_env(url), cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+# --- drain --------------------------------------------------------------------------------------
+
+
+def bare_command(processes: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "benchmarks.bare_actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        "8",
+        "--skip-logging",
+    ]
+
+
+def bare_drain(url: str, jobs: int, processes: int) -> float:
+    declaring = start(bare_command(1), child_env(url))  # declares the queue with dramatiq's arguments
+    count = ready_count(url, BARE_QUEUE)
+    services.wait_until(lambda: BrokerInspector(url).message_count(BARE_QUEUE) is not None, timeout=60)
+    stop([declaring])
+    bodies = [dramatiq.Message(BARE_QUEUE, "bare_noop", (i,), {}, {}).encode() for i in range(jobs)]
+    publish_raw(url, BARE_QUEUE, bodies, confirm=False)
+    services.wait_until(lambda: count() == jobs, timeout=60)
+    workers, rate = timed_drain(count, jobs, lambda: start(bare_command(processes), child_env(url)))
+    stop([workers])
+    return rate
+
+
+def celery_drain(url: str, jobs: int, processes: int) -> float:
+    fill = [sys.executable, "-m", "benchmarks.celery_app", "fill", str(jobs)]
+    subprocess.run(fill, env=child_env(url), cwd=REPO_ROOT, capture_output=True, check=True)
+    count = ready_count(url, CELERY_QUEUE)
+    services.wait_until(lambda: count() == jobs, timeout=60)
+
+    def workers() -> list[subprocess.Popen]:
+        return [
+            start(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "benchmarks.celery_app",
+                    "worker",
+                    "--pool",
+                    "threads",
+                    "--concurrency",
+                    "8",
+                    "-Q",
+                    CELERY_QUEUE,
+                    "-n",
+                    f"bench{n}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                child_env(url),
+            )
+            for n in range(processes)
+        ]
+
+    started, rate = timed_drain(count, jobs, workers)
+    stop(started)
+    return rate
+
+
+# --- latency and memory -------------------------------------------------------------------------
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[94], cuts[98]
+
+
+def bookjobs_latency(url: str, database_url: str, samples: int) -> tuple[float, float, float]:
+    from domain.models.jobs import Job
+
+    with services.workers(url, database_url, processes=1):
+        time.sleep(4)  # the worker connects and idles
+        ids = []
+        for i in range(samples):
+            ids.append(noop.send(i).message_id)
+            time.sleep(0.02)
+        time.sleep(1)
+    with db.session_scope() as session:
+        rows = session.query(Job).filter(Job.message_id.in_(ids)).all()
+        return percentiles([(r.started_at - r.enqueued_at).total_seconds() * 1000 for r in rows])
+
+
+def bare_latency(url: str, samples: int) -> tuple[float, float, float]:
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
+        worker = start(bare_command(1), child_env(url, BENCH_LATENCY_FILE=out.name))
+        time.sleep(4)
+        parameters = pika.URLParameters(url)
+        connection = pika.BlockingConnection(parameters)
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for _ in range(samples):
+            body = dramatiq.Message(BARE_QUEUE, "bare_latency", (time.time(),), {}, {}).encode()
+            channel.basic_publish("", BARE_QUEUE, body, pika.BasicProperties(delivery_mode=2))
+            time.sleep(0.02)
+        connection.close()
+        time.sleep(1)
+        stop([worker])
+        return percentiles([float(line) * 1000 for line in out.read().split()])
+
+
+def worker_memory(url: str, database_url: str, jobs: int) -> tuple[float, float]:
+    """RSS (MB) of a bookjobs worker process once idle, and again after draining `jobs` no-op jobs."""
+    noop.send(-1)
+    count = ready_count(url, BENCH_QUEUE)
+    with services.workers(url, database_url, processes=1) as main:
+        services.wait_until(lambda: count() == 0, timeout=60)
+        time.sleep(2)
+        child = int(
+            subprocess.run(["pgrep", "-P", str(main.pid)], capture_output=True, text=True).stdout.split()[0]
+        )
+        before = rss_mb(child)
+        publish_raw(url, BENCH_QUEUE, [noop.message(i).encode() for i in range(jobs)], confirm=False)
+        services.wait_until(lambda: count() == 0, timeout=600)
+        time.sleep(2)
+        return before, rss_mb(child)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def run(options: argparse.Namespace) -> dict[str, object]:
+    figures: dict[str, object] = {}
+    with services.vhost() as url, services.schema() as database_url:
+        broker = runtime.configure(Settings(broker_url=url, database_url=database_url))
+        runtime.rebind_actors(broker, [noop])
+        connection = connect(url)
+        connection.channel().queue_declare(RAW_QUEUE, durable=True)
+        connection.close()
+        body = noop.message(0).encode()
+
+        figures["enqueue: raw pika, confirm each"] = publish_raw(
+            url, RAW_QUEUE, [body] * options.sends, confirm=True
+        )
+        figures["enqueue: bookjobs send(), confirm each"] = send_rate(options.sends)
+        figures["enqueue: Celery delay(), confirm_publish"] = celery_send_rate(url, options.sends)
+        figures["enqueue: bookjobs send_many"] = send_many_rate(options.bulk)
+        figures["enqueue: bookjobs send_on_commit + relay"] = send_on_commit_rate(broker, options.bulk)
+        for queue in (RAW_QUEUE, BENCH_QUEUE, CELERY_QUEUE):
+            BrokerInspector(url).purge(queue)
+
+        for processes in (1, 2):
+            figures[f"drain {processes}p: raw pika"] = raw_drain(url, [body] * options.jobs, processes)
+            figures[f"drain {processes}p: bare dramatiq"] = bare_drain(url, options.jobs, processes)
+            figures[f"drain {processes}p: Celery 5"] = celery_drain(url, options.jobs, processes)
+            for ledger in (False, True):
+                label = f"drain {processes}p: bookjobs, ledger {'on' if ledger else 'off'}"
+                figures[label] = bookjobs_drain(url, database_url, options.jobs, processes, ledger)
+
+        figures["latency: bookjobs"] = bookjobs_latency(url, database_url, options.samples)
+        figures["latency: bare dramatiq"] = bare_latency(url, options.samples)
+        figures["memory: bookjobs worker"] = worker_memory(url, database_url, options.memory_jobs)
+        broker.close()
+    return figures
+
+
+def report(f: dict[str, object], options: argparse.Namespace) -> None:
+    print(f"\n{options.jobs:,} jobs per drain, {options.sends:,} single sends, {options.bulk:,} bulk sends\n")
+    for label, value in f.items():
+        if label.startswith(("enqueue", "drain")):
+            print(f"  {label:<46}{value:>10,.0f} /s")
+    for label in ("latency: bookjobs", "latency: bare dramatiq"):
+        p50, p95, p99 = f[label]
+        print(f"  {label:<46}p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
+    before, after = f["memory: bookjobs worker"]
+    jobs = f"{options.memory_jobs:,}"
+    label = "memory: bookjobs worker process (RSS)"
+    print(f"  {label:<46}{before:.0f} MB idle, {after:.0f} MB after {jobs} jobs")
+    print("\n  ratios")
+
+    def ratio(text: str, top: str, bottom: str, target: str = "") -> None:
+        print(f"    {text:<46}{f[top] / f[bottom]:6.2f} ×  {target}")
+
+    single = "enqueue: bookjobs send(), confirm each"
+    ratio("send_many / send() confirm each", "enqueue: bookjobs send_many", single, "(target ≥ 5)")
+    ratio("send_on_commit + relay / send()", "enqueue: bookjobs send_on_commit + relay", single)
+    ratio("send() / Celery delay()", single, "enqueue: Celery delay(), confirm_publish")
+    for p in (1, 2):
+        on, off = f"drain {p}p: bookjobs, ledger on", f"drain {p}p: bookjobs, ledger off"
+        ratio(f"{p}p drain, ledger on / Celery", on, f"drain {p}p: Celery 5", "(target ≥ 1.5)")
+        ratio(f"{p}p drain, ledger on / bare dramatiq", on, f"drain {p}p: bare dramatiq", "(target ≥ 0.8)")
+        ratio(f"{p}p drain, ledger off / bare dramatiq", off, f"drain {p}p: bare dramatiq")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--jobs", type=int, default=20_000)
+    parser.add_argument("--sends", type=int, default=2_000)
+    parser.add_argument("--bulk", type=int, default=20_000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--memory-jobs", type=int, default=50_000)
+    options = parser.parse_args()
+    report(run(options), options)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,20 +30,18 @@ from benchmarks.celery_app import CELERY_QUEUE
 from benchmarks.noop_actors import BENCH_QUEUE, noop
 from benchmarks.throughput import (
     RAW_QUEUE,
+    bench_services,
     bookjobs_drain,
-    connect,
     publish_raw,
     raw_drain,
     ready_count,
     send_rate,
     timed_drain,
 )
-from broker import runtime
 from broker.inspect import BrokerInspector
 from broker.outbox import send_on_commit
 from broker.relay import Relay
 from broker.send_many import send_many
-from broker.settings import Settings
 from domain import db
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -180,7 +178,7 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
 def bookjobs_latency(url: str, database_url: str, samples: int) -> tuple[float, float, float]:
     from domain.models.jobs import Job
 
-    with services.workers(url, database_url, processes=1):
+    with services.workers(url, database_url, processes=1, queues=(BENCH_QUEUE,)):
         time.sleep(4)  # the worker connects and idles
         ids = []
         for i in range(samples):
@@ -214,7 +212,7 @@ def worker_memory(url: str, database_url: str, jobs: int) -> tuple[float, float]
     """RSS (MB) of a bookjobs worker process once idle, and again after draining `jobs` no-op jobs."""
     noop.send(-1)
     count = ready_count(url, BENCH_QUEUE)
-    with services.workers(url, database_url, processes=1) as main:
+    with services.workers(url, database_url, processes=1, queues=(BENCH_QUEUE,)) as main:
         services.wait_until(lambda: count() == 0, timeout=60)
         time.sleep(2)
         child = int(
@@ -239,13 +237,7 @@ def rss_mb(pid: int) -> float:
 
 def run(options: argparse.Namespace) -> dict[str, object]:
     figures: dict[str, object] = {}
-    with services.vhost() as url, services.schema() as database_url:
-        broker = runtime.configure(Settings(broker_url=url, database_url=database_url))
-        runtime.rebind_actors(broker, [noop])
-        connection = connect(url)
-        connection.channel().queue_declare(RAW_QUEUE, durable=True)
-        connection.close()
-        body = noop.message(0).encode()
+    with bench_services() as (url, database_url, broker, body):
 
         figures["enqueue: raw pika, confirm each"] = publish_raw(
             url, RAW_QUEUE, [body] * options.sends, confirm=True
@@ -268,7 +260,6 @@ def run(options: argparse.Namespace) -> dict[str, object]:
         figures["latency: bookjobs"] = bookjobs_latency(url, database_url, options.samples)
         figures["latency: bare dramatiq"] = bare_latency(url, options.samples)
         figures["memory: bookjobs worker"] = worker_memory(url, database_url, options.memory_jobs)
-        broker.close()
     return figures
 
 

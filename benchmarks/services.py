@@ -66,6 +66,7 @@ def workers(
     threads: int = 8,
     ledger: bool = True,
     modules: tuple[str, ...] = ("benchmarks.noop_actors",),
+    queues: tuple[str, ...] = (),
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen]:
     """`bookjobs worker` processes, stopped with SIGTERM afterwards."""
@@ -77,7 +78,8 @@ def workers(
         BOOKJOBS_LEDGER="1" if ledger else "0",
         **(extra_env or {}),
     )
-    command = worker_command(processes=processes, threads=threads, modules=modules)
+    extra = tuple(arg for queue in queues for arg in ("--queues", queue))
+    command = worker_command(processes=processes, threads=threads, modules=modules, extra=extra)
     process = subprocess.Popen(
         command,
         env=env,

@@ -12,9 +12,11 @@ import argparse
 import multiprocessing
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
+import dramatiq
 import pika
 
 from benchmarks import services
@@ -99,7 +101,10 @@ def bookjobs_drain(url: str, database_url: str, jobs: int, processes: int, ledge
     count = ready_count(url, BENCH_QUEUE)
     services.wait_until(lambda: count() == jobs + 1, timeout=60, what=f"{jobs + 1} ready messages")
     done_before = count_by_status("done")
-    with services.workers(url, database_url, processes=processes, ledger=ledger) as worker:
+    # Only the bench queue, as a deployment splits its queues: a worker of `books` would load NLP models.
+    with services.workers(
+        url, database_url, processes=processes, ledger=ledger, queues=(BENCH_QUEUE,)
+    ) as worker:
         _, rate = timed_drain(count, jobs + 1, lambda: worker)
         if ledger:
             services.wait_until(lambda: count_by_status("done") - done_before == jobs + 1, timeout=120)
@@ -113,15 +118,22 @@ def send_rate(sends: int) -> float:
     return sends / (time.perf_counter() - start)
 
 
-def run_once(jobs: int, sends: int) -> dict[str, float]:
-    figures: dict[str, float] = {}
+@contextmanager
+def bench_services() -> Iterator[tuple[str, str, dramatiq.Broker, bytes]]:
+    """A vhost and a schema of this run's own, the bench actor bound to them, and one encoded job."""
     with services.vhost() as url, services.schema() as database_url:
         broker = runtime.configure(Settings(broker_url=url, database_url=database_url))
         runtime.rebind_actors(broker, [noop])
         connection = connect(url)
         connection.channel().queue_declare(RAW_QUEUE, durable=True)
         connection.close()
-        body = noop.message(0).encode()
+        yield url, database_url, broker, noop.message(0).encode()
+        broker.close()
+
+
+def run_once(jobs: int, sends: int) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with bench_services() as (url, database_url, _broker, body):
         figures["pika publish, no confirms"] = publish_raw(url, RAW_QUEUE, [body] * jobs, confirm=False)
         figures["pika publish, confirm each"] = publish_raw(url, RAW_QUEUE, [body] * sends, confirm=True)
         BrokerInspector(url).purge(RAW_QUEUE)
@@ -132,7 +144,6 @@ def run_once(jobs: int, sends: int) -> dict[str, float]:
             for ledger in (False, True):
                 label = f"bookjobs drain, {processes} proc x 8 thr, ledger {'on' if ledger else 'off'}"
                 figures[label] = bookjobs_drain(url, database_url, jobs, processes, ledger)
-        broker.close()
     return figures
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.books import epub_writer
+from domain.books.epub_writer import BookText, ChapterText
 from domain.models.accounts import User
 from domain.models.base import utcnow
 from domain.models.books import Book
@@ -48,27 +50,11 @@ class DemoData:
 
 def write_epub(path: Path) -> Path:
     """A three-chapter Russian EPUB 3 with a navigation document."""
-    from ebooklib import epub
-
-    book = epub.EpubBook()
-    book.set_identifier("bookjobs-demo")
-    book.set_title("Дом у реки")
-    book.set_language("ru")
-    book.add_author("Демо Автор")
-    items = []
-    for n, (title, sentences) in enumerate(CHAPTERS.items(), start=1):
-        item = epub.EpubHtml(title=title, file_name=f"chap{n:02d}.xhtml", lang="ru")
-        paragraphs = "".join(f"<p>{sentence}</p>" for sentence in sentences)
-        item.content = f'<html><body><h1 id="h{n}">{title}</h1>{paragraphs}</body></html>'
-        book.add_item(item)
-        items.append(item)
-    book.toc = items
-    book.add_item(epub.EpubNcx())
-    book.add_item(epub.EpubNav())
-    book.spine = ["nav", *items]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    epub.write_epub(str(path), book)
-    return path
+    chapters = [
+        ChapterText(title, sentences, heading_id=f"h{n}")
+        for n, (title, sentences) in enumerate(CHAPTERS.items(), start=1)
+    ]
+    return epub_writer.write_epub(path, BookText("bookjobs-demo", "Дом у реки", "Демо Автор", chapters))
 
 
 def load(session: Session, *, media_root: Path) -> DemoData:

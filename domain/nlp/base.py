@@ -51,3 +51,12 @@ def load_once(loader: Callable[[], T]) -> Callable[[], T]:
         return loaded[0]
 
     return get
+
+
+def can_load(loader: Callable[[], object]) -> bool:
+    """True when `loader` (a processor's model loader) works here; its error is only a 'no'."""
+    try:
+        loader()
+    except Exception:
+        return False
+    return True

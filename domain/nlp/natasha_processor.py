@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.nlp.base import Candidate, load_once
+from domain.nlp.base import Candidate, can_load, load_once
 from domain.nlp.lexicon import DETERMINERS, LOCATIVE_PREPOSITIONS, SENSORY, kind_of
 
 NER_KINDS = {"LOC": ("location", 0.8), "PER": ("character", 0.7)}
@@ -31,11 +31,7 @@ class NatashaProcessor:
     cost = 20.0  # relative time per KB: lazy voting runs the cheapest first
 
     def available(self) -> bool:
-        try:
-            _models()
-        except Exception:
-            return False
-        return True
+        return can_load(_models)
 
     def find(self, text: str) -> list[Candidate]:
         from natasha import Doc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from domain.nlp.base import Candidate, load_once
+from domain.nlp.base import Candidate, can_load, load_once
 from domain.nlp.lexicon import (
     ATMOSPHERE,
     CHARACTER,
@@ -88,11 +88,7 @@ class SpacyProcessor:
     cost = 1.0  # relative time per KB: lazy voting runs the cheapest first
 
     def available(self) -> bool:
-        try:
-            _pipeline()
-        except Exception:
-            return False
-        return True
+        return can_load(_pipeline)
 
     def find(self, text: str) -> list[Candidate]:
         nlp, matcher = _pipeline()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from domain.nlp.base import Candidate, load_once
+from domain.nlp.base import Candidate, can_load, load_once
 
 NER_KINDS = {"LOC": ("location", 0.8), "PER": ("character", 0.7)}
 
@@ -42,13 +42,7 @@ class StanzaProcessor:
     cost = 50.0  # a neural tagger on the CPU: the slowest, so lazy voting asks it last
 
     def available(self) -> bool:
-        if not models_present(resources_dir()):
-            return False
-        try:
-            _pipeline()
-        except Exception:
-            return False
-        return True
+        return models_present(resources_dir()) and can_load(_pipeline)
 
     def find(self, text: str) -> list[Candidate]:
         return [

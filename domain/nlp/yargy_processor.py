@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.nlp.base import Candidate, load_once
+from domain.nlp.base import Candidate, can_load, load_once
 from domain.nlp.lexicon import (
     ATMOSPHERE,
     CHARACTER,
@@ -73,11 +73,7 @@ class YargyProcessor:
     cost = 10.0  # relative time per KB: lazy voting runs the cheapest first
 
     def available(self) -> bool:
-        try:
-            _parser()
-        except Exception:
-            return False
-        return True
+        return can_load(_parser)
 
     def find(self, text: str) -> list[Candidate]:
         found = []

@@ -34,6 +34,22 @@ def through(url: str, proxy: FaultProxy) -> str:
 
 
 @pytest.fixture
+def proxy_for():
+    """A FaultProxy in front of a service URL's host and port; closed after the test."""
+    proxies: list[FaultProxy] = []
+
+    def make(url: str, default_port: int) -> tuple[FaultProxy, str]:
+        parts = urlsplit(url)
+        proxy = FaultProxy(parts.hostname, parts.port or default_port)
+        proxies.append(proxy)
+        return proxy, through(url, proxy)
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
+
+
+@pytest.fixture
 def effects_of(rabbitmq_broker):
     test_actors.create_tables()
 
@@ -84,40 +100,34 @@ def test_workers_killed_at_random_lose_nothing_and_repeat_no_effect(
 
 
 def test_broker_connections_cut_mid_stream_lose_nothing_and_repeat_no_effect(
-    effects_of, start_worker, service_settings
+    effects_of, start_worker, service_settings, proxy_for
 ):
-    rabbit = urlsplit(service_settings.broker_url)
-    proxy = FaultProxy(rabbit.hostname, rabbit.port or 5672)
+    proxy, broker_url = proxy_for(service_settings.broker_url, 5672)
     sent = effects_of(3000, 0.01)
-    start_worker(processes=2, threads=4, BROKER_URL=through(service_settings.broker_url, proxy))
+    start_worker(processes=2, threads=4, BROKER_URL=broker_url)
     cuts = 0
-    try:
-        while cuts < 3 and len(effects()) < len(sent):
-            time.sleep(1.5)
-            cuts += proxy.cut() > 0
-        proxy.refuse()  # and the broker stays away for two seconds
-        time.sleep(2)
-        proxy.restore()
-        assert cuts >= 2, "the jobs finished before the faults; make them longer"
-        assert_each_effect_exactly_once(sent, service_settings.broker_url)
-    finally:
-        proxy.close()
+    while cuts < 3 and len(effects()) < len(sent):
+        time.sleep(1.5)
+        cuts += proxy.cut() > 0
+    proxy.refuse()  # and the broker stays away for two seconds
+    time.sleep(2)
+    proxy.restore()
+
+    assert cuts >= 2, "the jobs finished before the faults; make them longer"
+    assert_each_effect_exactly_once(sent, service_settings.broker_url)
 
 
 def test_postgresql_unreachable_for_twenty_seconds_loses_nothing_and_repeats_no_effect(
-    effects_of, start_worker, service_settings
+    effects_of, start_worker, service_settings, proxy_for
 ):
-    database = urlsplit(service_settings.database_url)
-    proxy = FaultProxy(database.hostname, database.port or 5432)
+    proxy, database_url = proxy_for(service_settings.database_url, 5432)
     sent = effects_of(2000, 0.01)
-    start_worker(processes=2, threads=4, DATABASE_URL=through(service_settings.database_url, proxy))
-    try:
-        wait_for(lambda: len(effects()) > 200, timeout=30, what="the first effects")
-        proxy.refuse()
-        outage_started = len(effects())
-        time.sleep(20)
-        assert len(effects()) == outage_started  # nothing can happen without the database
-        proxy.restore()
-        assert_each_effect_exactly_once(sent, service_settings.broker_url, timeout=180)
-    finally:
-        proxy.close()
+    start_worker(processes=2, threads=4, DATABASE_URL=database_url)
+    wait_for(lambda: len(effects()) > 200, timeout=30, what="the first effects")
+    proxy.refuse()
+    outage_started = len(effects())
+    time.sleep(20)
+    assert len(effects()) == outage_started  # nothing can happen without the database
+    proxy.restore()
+
+    assert_each_effect_exactly_once(sent, service_settings.broker_url, timeout=180)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from domain.books.epub_writer import BookText, ChapterText, write_epub
+
 DESCRIPTIVE = [
     "Старый дом стоял на высоком холме над тёмной рекой.",
     "В густом тумане звенел далёкий колокол.",
@@ -34,32 +36,15 @@ def make_epub(
     texts: list[str] | None = None,
 ) -> Path:
     """An EPUB 3 with a nav, `chapters` linear chapters and (optionally) a non-linear notes page."""
-    from ebooklib import epub
-
-    book = epub.EpubBook()
-    book.set_identifier("bookjobs-test")
-    book.set_title("Тестовая книга")
-    book.set_language("ru")
-    book.add_author("Тест Тестович")
-    items = []
-    for n in range(1, chapters + 1):
-        item = epub.EpubHtml(title=f"Глава {n}", file_name=f"chap{n:02d}.xhtml", lang="ru")
-        text = texts[n - 1] if texts else chapter_text(n, repeat)
-        paragraphs = "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
-        item.content = f"<html><body><h1>Глава {n}</h1>{paragraphs}</body></html>"
-        book.add_item(item)
-        items.append(item)
-    notes = epub.EpubHtml(title="Примечания", file_name="notes.xhtml", lang="ru")
-    notes.content = "<html><body><p>Примечание: старый дом у реки.</p></body></html>"
-    book.add_item(notes)
-    book.toc = items
-    book.add_item(epub.EpubNcx())
-    book.add_item(epub.EpubNav())
-    book.spine = ["nav", *items]
-    if with_nonlinear:
-        book.spine.append((notes.id, "no"))
-    epub.write_epub(str(path), book)
-    return path
+    texts = texts or [chapter_text(n, repeat) for n in range(1, chapters + 1)]
+    book = BookText(
+        "bookjobs-test",
+        "Тестовая книга",
+        "Тест Тестович",
+        [ChapterText(f"Глава {n}", text.split("\n\n")) for n, text in enumerate(texts[:chapters], start=1)],
+        notes=["Примечание: старый дом у реки."] if with_nonlinear else [],
+    )
+    return write_epub(path, book)
 
 
 def add_described_book(

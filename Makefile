@@ -37,10 +37,10 @@ test-unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## Throughput benchmark on the local RabbitMQ and PostgreSQL.
+## bookjobs beside bare dramatiq, Celery and raw pika on the local RabbitMQ and PostgreSQL.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python -m benchmarks.throughput
+	$(BIN)/python -m benchmarks.compare
 
 clean:
 	rm -rf $(VENV) *.egg-info bookjobs.db bookjobs.db-shm bookjobs.db-wal

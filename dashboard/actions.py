@@ -18,7 +18,7 @@ from domain.models.jobs import FINAL_STATUSES, Job, JobStatus
 REQUEUE_ALL_LIMIT = 10_000
 
 
-def requeue(session: Session, broker: dramatiq.Broker, message_id: str) -> str:
+def requeue(session: Session, broker: dramatiq.Broker, message_id: str, *, flush: bool = True) -> str:
     """Send a dead job again as a new message (retries reset), linked both ways; returns the new id."""
     job = get_job(session, message_id)
     if job.status != JobStatus.DEAD:
@@ -34,7 +34,8 @@ def requeue(session: Session, broker: dramatiq.Broker, message_id: str) -> str:
         options["broker_priority"] = job.priority
     message = actor.send_with_options(args=tuple(job.args), kwargs=dict(job.kwargs), **options)
     job.options = {**(job.options or {}), "requeued_as": message.message_id}
-    flush_ledger(broker)
+    if flush:
+        flush_ledger(broker)
     return message.message_id
 
 
@@ -49,12 +50,13 @@ def requeue_all(session: Session, broker: dramatiq.Broker, where: JobFilter) -> 
             if "requeued_as" in (job.options or {}):
                 continue
             try:
-                requeued.append(requeue(session, broker, job.message_id))
+                requeued.append(requeue(session, broker, job.message_id, flush=False))
             except InvalidArgument as error:
                 refused[job.message_id] = str(error)
         if not listed.has_next:
             break
         page += 1
+    flush_ledger(broker)
     return {"requeued": len(requeued), "message_ids": requeued, "refused": refused}
 
 

@@ -14,6 +14,7 @@ from domain.models.base import utcnow
 from domain.models.books import Book, Description
 from domain.models.images import GeneratedImage
 from domain.models.jobs import Job, JobStatus
+from domain.models.outbox import OutboxMessage
 from domain.models.reading import ReadingSession
 from domain.models.stats import DailyStats, SystemSnapshot
 
@@ -83,4 +84,8 @@ def prune_job_history(
                 session.execute(delete(Job).where(Job.message_id.in_(ids)))
         removed += len(ids)
         if len(ids) < batch:
-            return {"deleted": removed, "kept_dead_days": dead_days, "days": days}
+            break
+    cutoff = now - timedelta(days=days)
+    with session_scope() as session:  # send_on_commit rows the relay sent before the cutoff
+        sent = session.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < cutoff))
+    return {"deleted": removed, "kept_dead_days": dead_days, "days": days, "outbox_deleted": sent.rowcount}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from domain import db, reading
 from domain import exams as exam_service
@@ -75,3 +76,53 @@ def test_overdue_attempts_expire_on_sqlite_too(sqlite_url):
         result = exam_service.expire_overdue(session, now=now)
         assert result == {"expired_count": 1, "attempt_ids": [late_id]}
         assert session.get(ExamAttempt, late_id).score == 100.0
+
+
+def test_job_history_pruning_keeps_recent_jobs_and_dead_ones_longer_and_sent_outbox_rows_go_too(sqlite_url):
+    from domain.models.jobs import Job
+    from domain.models.outbox import OutboxMessage
+    from domain.stats import prune_job_history
+
+    now = utcnow()
+
+    def add_job(message_id: str, status: str, days_ago: int) -> None:
+        at = now - timedelta(days=days_ago)
+        session.add(
+            Job(
+                message_id=message_id,
+                queue_name="default",
+                actor_name="echo",
+                status=status,
+                progress=3,
+                enqueued_at=at,
+                updated_at=at,
+            )
+        )
+
+    with db.session_scope() as session:
+        add_job("old-done", "done", 40)
+        add_job("new-done", "done", 5)
+        add_job("old-dead", "dead", 40)
+        add_job("ancient-dead", "dead", 100)
+        add_job("old-waiting", "enqueued", 40)
+        for n, sent_days_ago in enumerate([40, 5, None]):
+            sent_at = now - timedelta(days=sent_days_ago) if sent_days_ago is not None else None
+            session.add(
+                OutboxMessage(
+                    message_id=f"o{n}",
+                    queue_name="default",
+                    actor_name="echo",
+                    body=b"{}",
+                    created_at=now - timedelta(days=41),
+                    sent_at=sent_at,
+                )
+            )
+
+    result = prune_job_history(db.session_scope, days=30, dead_days=90, now=now)
+
+    with db.session_scope() as session:
+        left = sorted(session.scalars(select(Job.message_id)))
+        outbox = sorted(session.scalars(select(OutboxMessage.message_id)))
+    assert left == ["new-done", "old-dead", "old-waiting"]
+    assert outbox == ["o1", "o2"]  # sent 5 days ago, and never sent
+    assert (result["deleted"], result["outbox_deleted"]) == (2, 1)

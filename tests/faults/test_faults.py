@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -19,7 +20,9 @@ import tests.support.actors as test_actors
 from broker.inspect import BrokerInspector
 from broker.send_many import send_many
 from domain import db
+from domain.models.base import utcnow
 from domain.models.jobs import Job
+from domain.models.reading import ReadingSession
 from tests.support.fault_proxy import FaultProxy
 from tests.support.ledger import wait_for
 
@@ -65,18 +68,22 @@ def effects() -> set[str]:
         return set(session.scalars(select(test_actors.effects.c.message_id)))
 
 
-def assert_each_effect_exactly_once(sent: list[str], broker_url: str, timeout: float = 120) -> None:
+def assert_each_effect_exactly_once(
+    sent: list[str], broker_url: str, timeout: float = 120, other_jobs: int = 0
+) -> None:
+    """One effect per message of `sent`; those and `other_jobs` more `done` in the ledger; no dead letters."""
     wait_for(lambda: len(effects()) >= len(sent), timeout=timeout, interval=0.5, what="every effect")
+    total = len(sent) + other_jobs
 
     def ledger_done() -> int:
         with db.session_scope() as session:
             return session.scalar(select(func.count()).where(Job.status == "done"))
 
-    wait_for(lambda: ledger_done() == len(sent), timeout=60, interval=0.5, what="every ledger row done")
+    wait_for(lambda: ledger_done() == total, timeout=60, interval=0.5, what="every ledger row done")
     assert effects() == set(sent)  # one row per message id: none missing, none extra
     with db.session_scope() as session:
         statuses = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
-    assert statuses == {"done": len(sent)}
+    assert statuses == {"done": total}
     with BrokerInspector(broker_url) as inspector:
         assert inspector.message_count(xq_name("default"))[0] == 0
 
@@ -84,7 +91,15 @@ def assert_each_effect_exactly_once(sent: list[str], broker_url: str, timeout: f
 def test_workers_killed_at_random_lose_nothing_and_repeat_no_effect(
     effects_of, start_worker, service_settings
 ):
+    from actors import monitoring, reading
+
+    with db.session_scope() as session:  # abandoned reading sessions for the real cleanup actor
+        started = utcnow() - timedelta(hours=3)
+        session.add_all(ReadingSession(user_id=n, book_id=1, started_at=started) for n in range(300))
     sent = effects_of(3000, 0.02)
+    others = send_many(monitoring.health_check, [[]] * 100) + send_many(
+        reading.close_abandoned_sessions, [[]] * 20
+    )
     rng = random.Random(545)
     workers = [start_worker(processes=1, threads=4) for _ in range(2)]
     kills = 0
@@ -96,15 +111,23 @@ def test_workers_killed_at_random_lose_nothing_and_repeat_no_effect(
         workers.append(start_worker(processes=1, threads=4))
 
     assert kills >= 2, "the jobs finished before the faults; make them longer"
-    assert_each_effect_exactly_once(sent, service_settings.broker_url)
+    assert_each_effect_exactly_once(sent, service_settings.broker_url, other_jobs=len(others))
+    with db.session_scope() as session:
+        still_open = session.scalar(select(func.count()).where(ReadingSession.is_active.is_(True)))
+        closed = session.scalar(select(func.count()).where(ReadingSession.ended_at.is_not(None)))
+    assert (still_open, closed) == (0, 300)
 
 
 def test_broker_connections_cut_mid_stream_lose_nothing_and_repeat_no_effect(
-    effects_of, start_worker, service_settings, proxy_for
+    effects_of, start_worker, service_settings, proxy_for, smtp_server
 ):
+    from actors import email
+
     proxy, broker_url = proxy_for(service_settings.broker_url, 5672)
     sent = effects_of(3000, 0.01)
-    start_worker(processes=2, threads=4, BROKER_URL=broker_url)
+    mails = [["reader@example.org", f"Письмо {n}", "notification", {"body": f"#{n}"}] for n in range(300)]
+    send_many(email.send_email, mails)
+    start_worker(processes=2, threads=4, BROKER_URL=broker_url, SMTP_URL=smtp_server.url)
     cuts = 0
     while cuts < 3 and len(effects()) < len(sent):
         time.sleep(1.5)
@@ -114,7 +137,9 @@ def test_broker_connections_cut_mid_stream_lose_nothing_and_repeat_no_effect(
     proxy.restore()
 
     assert cuts >= 2, "the jobs finished before the faults; make them longer"
-    assert_each_effect_exactly_once(sent, service_settings.broker_url)
+    assert_each_effect_exactly_once(sent, service_settings.broker_url, other_jobs=len(mails))
+    subjects = sorted(str(mail["Subject"]) for mail in smtp_server.accepted)
+    assert subjects == sorted(f"Письмо {n}" for n in range(300))  # each mail delivered exactly once
 
 
 def test_postgresql_unreachable_for_twenty_seconds_loses_nothing_and_repeats_no_effect(

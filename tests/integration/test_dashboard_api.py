@@ -153,3 +153,23 @@ def test_every_answer_carries_the_security_headers(client):
         assert answer.headers["x-frame-options"] == "DENY"
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+def test_sql_looking_filters_are_only_text_and_secrets_stay_redacted_on_every_page(client, worker):
+    login = client.post("/api/jobs", json={"actor": "issue_login", "args": [3, "hunter2"]}, headers=AUTH)
+    message_id = login.json()["message_id"]
+    wait_for_status(message_id, "done")
+
+    for text in ("'; DROP TABLE bookjobs_jobs; --", "%", "_", "\\\\", "' OR '1'='1"):
+        found = client.get("/api/jobs", params={"text": text, "actor": "x' OR 1=1 --"}, headers=AUTH)
+        assert found.status_code == 200 and found.json()["jobs"] == [], text
+    assert [j["message_id"] for j in client.get("/api/jobs", headers=AUTH).json()["jobs"]] == [message_id]
+
+    client.post("/login", data={"token": TOKEN, "next": "/"})
+    pages = [
+        client.get(f"/api/jobs/{message_id}", headers=AUTH).text,
+        client.get(f"/queues/default/standard/{message_id}").text,
+        client.get("/queues/default/standard").text,
+    ]
+    assert all("hunter2" not in page and "secret-token-3" not in page for page in pages)
+    assert "***" in pages[1]

@@ -51,17 +51,6 @@ def child_env(url: str, **extra: str) -> dict[str, str]:
     return dict(os.environ, BENCH_BROKER_URL=url, PYTHONPATH=str(REPO_ROOT), **extra)
 
 
-def start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        command,
-        env=env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
 def stop(processes: list[subprocess.Popen]) -> None:
     for process in processes:
         process.terminate()
@@ -115,14 +104,16 @@ def bare_command(processes: int) -> list[str]:
 
 
 def bare_drain(url: str, jobs: int, processes: int) -> float:
-    declaring = start(bare_command(1), child_env(url))  # declares the queue with dramatiq's arguments
+    declaring = services.spawn(
+        bare_command(1), child_env(url)
+    )  # declares the queue with dramatiq's arguments
     count = ready_count(url, BARE_QUEUE)
     services.wait_until(lambda: BrokerInspector(url).message_count(BARE_QUEUE) is not None, timeout=60)
     stop([declaring])
     bodies = [dramatiq.Message(BARE_QUEUE, "bare_noop", (i,), {}, {}).encode() for i in range(jobs)]
     publish_raw(url, BARE_QUEUE, bodies, confirm=False)
     services.wait_until(lambda: count() == jobs, timeout=60)
-    workers, rate = timed_drain(count, jobs, lambda: start(bare_command(processes), child_env(url)))
+    workers, rate = timed_drain(count, jobs, lambda: services.spawn(bare_command(processes), child_env(url)))
     stop([workers])
     return rate
 
@@ -135,7 +126,7 @@ def celery_drain(url: str, jobs: int, processes: int) -> float:
 
     def workers() -> list[subprocess.Popen]:
         return [
-            start(
+            services.spawn(
                 [
                     sys.executable,
                     "-m",
@@ -192,7 +183,7 @@ def bookjobs_latency(url: str, database_url: str, samples: int) -> tuple[float, 
 
 def bare_latency(url: str, samples: int) -> tuple[float, float, float]:
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
-        worker = start(bare_command(1), child_env(url, BENCH_LATENCY_FILE=out.name))
+        worker = services.spawn(bare_command(1), child_env(url, BENCH_LATENCY_FILE=out.name))
         time.sleep(4)
         parameters = pika.URLParameters(url)
         connection = pika.BlockingConnection(parameters)
@@ -238,7 +229,6 @@ def rss_mb(pid: int) -> float:
 def run(options: argparse.Namespace) -> dict[str, object]:
     figures: dict[str, object] = {}
     with bench_services() as (url, database_url, broker, body):
-
         figures["enqueue: raw pika, confirm each"] = publish_raw(
             url, RAW_QUEUE, [body] * options.sends, confirm=True
         )

@@ -80,7 +80,17 @@ def workers(
     )
     extra = tuple(arg for queue in queues for arg in ("--queues", queue))
     command = worker_command(processes=processes, threads=threads, modules=modules, extra=extra)
-    process = subprocess.Popen(
+    process = spawn(command, env)
+    try:
+        yield process
+    finally:
+        process.terminate()  # the main process only: it stops its workers gracefully
+        process.wait(60)
+
+
+def spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """A quiet child process in a session of its own, run from the repository."""
+    return subprocess.Popen(
         command,
         env=env,
         cwd=REPO_ROOT,
@@ -88,11 +98,6 @@ def workers(
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    try:
-        yield process
-    finally:
-        process.terminate()  # the main process only: it stops its workers gracefully
-        process.wait(60)
 
 
 def wait_until(probe, timeout: float, interval: float = 0.01, what: str = "") -> float:

@@ -8,15 +8,12 @@ not) at many times the rate.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pika
 import pika.exceptions
 from pika.spec import Basic
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -48,32 +48,48 @@ def merge_events(older: Event, newer: Event) -> Event:
 
 
 class Written:
-    """Becomes true once an event is committed; callbacks and waiters are released then."""
+    """Becomes true once an event is committed; callbacks and waiters are released then.
 
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self._lock = threading.Lock()
+    One is made per job, so it is kept small: a flag and a callback list under the writer's lock,
+    and a threading.Event only for a caller that actually waits.
+    """
+
+    __slots__ = ("_callbacks", "_done", "_lock", "_waiter")
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self._done = False
         self._callbacks: list[Callable[[], None]] = []
+        self._waiter: threading.Event | None = None
 
     def mark(self) -> None:
         """Called by the flusher after the commit."""
         with self._lock:
-            self._done.set()
+            self._done = True
             callbacks, self._callbacks = self._callbacks, []
+            waiter = self._waiter
+        if waiter is not None:
+            waiter.set()
         for callback in callbacks:
             callback()
 
     def then(self, callback: Callable[[], None]) -> None:
         """Run `callback` once written: now if it already is, else on the flusher thread."""
         with self._lock:
-            if not self._done.is_set():
+            if not self._done:
                 self._callbacks.append(callback)
                 return
         callback()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until written; False if `timeout` passed first."""
-        return self._done.wait(timeout)
+        with self._lock:
+            if self._done:
+                return True
+            if self._waiter is None:
+                self._waiter = threading.Event()
+            waiter = self._waiter
+        return waiter.wait(timeout)
 
 
 @dataclass
@@ -100,6 +116,7 @@ class LedgerWriter:
         self._linger = linger
         self._pending: dict[str, _Pending] = {}
         self._condition = threading.Condition()
+        self._written_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._forced = False
@@ -109,7 +126,7 @@ class LedgerWriter:
 
     def record(self, event: Event, *, urgent: bool = False) -> Written:
         """Queue `event`; the returned `Written` says when it is committed."""
-        written = Written()
+        written = Written(self._written_lock)
         with self._condition:
             message_id = event["message_id"]
             pending = self._pending.get(message_id)

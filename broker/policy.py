@@ -21,6 +21,10 @@ class QueuePolicy:
     max_retries: int
     backoff_ms: int
     time_limit_ms: int
+    #: Messages a worker process holds per worker thread. A queue of short jobs wants a deep window:
+    #: acks wait for the ledger's commit, and bigger socket reads cost less per message. A queue of
+    #: long jobs keeps dramatiq's 2, so waiting jobs stay free for other workers to take.
+    prefetch_per_thread: int = 2
 
     @property
     def min_backoff_ms(self) -> int:
@@ -28,13 +32,22 @@ class QueuePolicy:
         return round(self.backoff_ms / JITTER_MEAN)
 
 
+#: `prefetch_per_thread` of queues whose jobs take milliseconds (measured: benchmarks/compare.py).
+SHORT_JOBS = 25
+
 QUEUE_POLICIES: dict[str, QueuePolicy] = {
-    "email": QueuePolicy(max_retries=3, backoff_ms=60 * SECOND, time_limit_ms=60 * SECOND),
+    "email": QueuePolicy(
+        max_retries=3, backoff_ms=60 * SECOND, time_limit_ms=60 * SECOND, prefetch_per_thread=SHORT_JOBS
+    ),
     "books": QueuePolicy(max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=30 * MINUTE),
     "images": QueuePolicy(max_retries=2, backoff_ms=60 * SECOND, time_limit_ms=10 * MINUTE),
     "cleanup": QueuePolicy(max_retries=3, backoff_ms=300 * SECOND, time_limit_ms=5 * MINUTE),
-    "exams": QueuePolicy(max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=5 * MINUTE),
-    "default": QueuePolicy(max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=5 * MINUTE),
+    "exams": QueuePolicy(
+        max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=5 * MINUTE, prefetch_per_thread=SHORT_JOBS
+    ),
+    "default": QueuePolicy(
+        max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=5 * MINUTE, prefetch_per_thread=SHORT_JOBS
+    ),
 }
 
 #: Queues without a row of their own (tests, apps' ad-hoc queues) get the default queue's policy.

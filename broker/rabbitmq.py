@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pika.exceptions
 from dramatiq import Message
 from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
 from dramatiq.common import q_name
 from dramatiq.errors import ConnectionClosed, DecodeError
+from dramatiq.worker import QUEUE_PREFETCH
+
+from broker.policy import policy_for
 
 logger = logging.getLogger(__name__)
 
+#: dramatiq's Worker asks for 2 messages per worker thread.
+DRAMATIQ_PREFETCH_PER_THREAD = 2
+#: AMQP's prefetch count is a 16-bit field.
+MAX_PREFETCH = 65535
+
 
 class DeferredAckConsumer(_RabbitmqConsumer):
-    """Acks (and nacks) a message only once its final ledger event is committed.
+    """Acks (and nacks) a message only once its final ledger event is committed, and in batches.
 
     The Ledger middleware leaves `_ledger_written` on a finished message; the ack waits on it and
-    is sent by the ledger's flusher thread right after that commit. A worker killed
-    in between has not acked, so RabbitMQ redelivers the job: its record can never be lost.
+    is handed over right after that commit. A worker killed in between has not acked, so RabbitMQ
+    redelivers the job: its record can never be lost. Everything handed over while the consumer
+    thread was busy is settled in one pass there, with one `multiple` ack where the tags allow it:
+    one frame and one socket write for a committed batch instead of one each per message.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._handed_over: list[tuple[int, bool]] = []
+        self._handed_over_lock = threading.Lock()
+        self._wakeup_pending = False
 
     def __next__(self):
         """dramatiq's, plus a size limit, and a ledger row for every body that is not a message."""
@@ -51,36 +69,91 @@ class DeferredAckConsumer(_RabbitmqConsumer):
         for middleware in self.broker.middleware:
             if hasattr(middleware, "record_rejected"):
                 middleware.record_rejected(q_name(self.queue_name), body, reason)
-        self._nack(method.delivery_tag)
+        # On the consumer thread, before any later `multiple` ack could cover this tag.
+        self.channel.basic_nack(method.delivery_tag, requeue=False)
         return None
 
     def ack(self, message) -> None:
-        self._when_recorded(message, super().ack)
+        self._when_recorded(message, ack=True)
 
     def nack(self, message) -> None:
-        self._when_recorded(message, super().nack)
+        self._when_recorded(message, ack=False)
 
     def settle_now(self) -> None:
         """Send the acks handed over so far (called on the consumer's own thread before it closes)."""
         try:
+            self._settle_handed_over()
             self.connection.process_data_events(time_limit=0)
         except Exception:
             logger.warning("Could not send the last acks; those messages will be redelivered.", exc_info=True)
 
-    def _when_recorded(self, message, action: Callable) -> None:
+    def _when_recorded(self, message, *, ack: bool) -> None:
         written = getattr(message, "_ledger_written", None)
         if written is None:
-            action(message)
+            self._hand_over(message._tag, ack)
         else:
-            written.then(lambda: _settle(action, message))
+            written.then(lambda: self._hand_over(message._tag, ack))
+
+    def _hand_over(self, tag: int, ack: bool) -> None:
+        """Queue a settlement for the consumer thread; wake it once per batch, from any thread."""
+        with self._handed_over_lock:
+            self._handed_over.append((tag, ack))
+            if self._wakeup_pending:
+                return
+            self._wakeup_pending = True
+        try:
+            self.connection.add_callback_threadsafe(self._settle_handed_over)
+        except Exception:
+            # The connection went away: RabbitMQ will redeliver the messages, and actors are idempotent.
+            logger.warning("Could not settle delivery %d; it will be redelivered.", tag, exc_info=True)
+
+    def _settle_handed_over(self) -> None:
+        """On the consumer thread: send every settlement handed over so far."""
+        with self._handed_over_lock:
+            batch, self._handed_over = self._handed_over, []
+            self._wakeup_pending = False
+        if not batch:
+            return
+        plan = plan_settlement(self.known_tags, batch)
+        if plan.unknown:
+            logger.warning("Not settling %d deliveries of an earlier connection.", len(plan.unknown))
+        for tag in plan.nacks:
+            self.channel.basic_nack(tag, requeue=False)
+        for tag in plan.acks:
+            self.channel.basic_ack(tag)
+        if plan.ack_up_to is not None:
+            self.channel.basic_ack(plan.ack_up_to, multiple=True)
 
 
-def _settle(action: Callable, message) -> None:
-    try:
-        action(message)
-    except Exception:
-        # The connection went away: RabbitMQ will redeliver the message, and actors are idempotent.
-        logger.warning("Could not settle %s; it will be redelivered.", message.message_id, exc_info=True)
+@dataclass(frozen=True)
+class Settlement:
+    """The frames that settle a batch: `ack_up_to` acks every open delivery up to that tag at once."""
+
+    ack_up_to: int | None
+    acks: list[int]
+    nacks: list[int]
+    unknown: list[int]
+
+
+def plan_settlement(open_tags: set[int], batch: Iterable[tuple[int, bool]]) -> Settlement:
+    """Remove `batch` (tag, ack?) from `open_tags` and say which frames settle it.
+
+    Acks below the lowest tag still open become one `multiple` ack: every delivery under it is
+    either in this batch or settled already. Acks above it, and all nacks, go one by one.
+    """
+    acks, nacks, unknown = [], [], []
+    for tag, ack in batch:
+        if tag not in open_tags:
+            unknown.append(tag)
+            continue
+        open_tags.discard(tag)
+        (acks if ack else nacks).append(tag)
+    lowest_open = min(open_tags, default=None)
+    below = [tag for tag in acks if lowest_open is None or tag < lowest_open]
+    above = [tag for tag in acks if lowest_open is not None and tag > lowest_open]
+    if len(below) < 2:
+        return Settlement(None, below + above, nacks, unknown)
+    return Settlement(max(below), above, nacks, unknown)
 
 
 class LedgerRabbitmqBroker(RabbitmqBroker):
@@ -93,3 +166,18 @@ class LedgerRabbitmqBroker(RabbitmqBroker):
     @property
     def consumer_class(self):
         return DeferredAckConsumer
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000):
+        """dramatiq's consumer, with the queue policy's prefetch window (see QueuePolicy)."""
+        return super().consume(queue_name, queue_prefetch(queue_name, prefetch), timeout)
+
+
+def queue_prefetch(queue_name: str, dramatiq_prefetch: int) -> int:
+    """The prefetch for `queue_name`, given dramatiq's (2 per worker thread, or its env override).
+
+    Delay queues keep dramatiq's large window, and `dramatiq_queue_prefetch` set by an operator wins.
+    """
+    if queue_name != q_name(queue_name) or QUEUE_PREFETCH:
+        return dramatiq_prefetch
+    threads = max(dramatiq_prefetch // DRAMATIQ_PREFETCH_PER_THREAD, 1)
+    return min(threads * policy_for(queue_name).prefetch_per_thread, MAX_PREFETCH)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import dramatiq
 
+from broker import arguments
 from domain.errors import InvalidArgument, NotFound
 
 
@@ -20,19 +20,14 @@ def find_actor(broker: dramatiq.Broker, actor_name: str) -> dramatiq.Actor:
 
 
 def check_arguments(actor: dramatiq.Actor, args: list[Any], kwargs: dict[str, Any]) -> None:
-    """Raise InvalidArgument unless `args` and `kwargs` fit the actor's signature."""
+    """Raise InvalidArgument unless `args` and `kwargs` fit the actor's signature and type hints."""
     if not isinstance(args, list):
         raise InvalidArgument(f"Arguments of {actor.actor_name!r} must be a JSON list, not {args!r}.")
     if not isinstance(kwargs, dict):
         raise InvalidArgument(
             f"Keyword arguments of {actor.actor_name!r} must be a JSON object, not {kwargs!r}."
         )
-    try:
-        inspect.signature(actor.fn).bind(*args, **kwargs)
-    except TypeError as error:
-        raise InvalidArgument(
-            f"Arguments do not fit {actor.actor_name}{inspect.signature(actor.fn)}: {error}."
-        ) from None
+    arguments.check_arguments(actor.fn, actor.actor_name, args, kwargs)
 
 
 def send_by_name(

@@ -158,3 +158,34 @@ def test_sigterm_mid_run_finishes_or_hands_back_every_job_and_none_runs_twice(
     with db.session_scope() as session:
         attempts = session.execute(select(test_actors.attempts.c.key)).scalars().all()
     assert len(attempts) == len(set(attempts)) == done
+
+
+def test_batched_acks_settle_every_job_and_dead_letter_exactly_the_failed_ones(
+    rabbitmq_broker, start_worker, service_settings
+):
+    """Acks go out in `multiple` batches after each ledger commit; a failure among them is still
+    dead-lettered alone, and no job is left unacked or acked twice."""
+    worker = start_worker(processes=1, threads=8)
+    failing = {f"fail-{i}" for i in range(0, 1_000, 9)}
+    for i in range(1_000):
+        if f"fail-{i}" in failing:
+            test_actors.permanent_failure.send(f"fail-{i}")
+        else:
+            test_actors.echo.send(i)
+
+    wait_for(
+        lambda: count_by_status("done") + count_by_status("dead") >= 1_000, timeout=60, what="1,000 jobs"
+    )
+    assert count_by_status("dead") == len(failing)
+
+    def settled() -> bool:
+        with BrokerInspector(service_settings.broker_url) as inspector:
+            counts = inspector.queue_counts("default")
+        return counts.ready == 0 and counts.dead == len(failing)
+
+    wait_for(settled, timeout=10, what="an empty queue and every failure dead-lettered")
+    worker.stop()  # anything it left unacked would now go back to the queue
+    assert settled()
+    with db.session_scope() as session:
+        failed_keys = session.execute(select(test_actors.attempts.c.key)).scalars().all()
+    assert sorted(failed_keys) == sorted(failing)

@@ -1,11 +1,14 @@
 """bookjobs beside bare dramatiq, Celery 5 and raw pika on the same RabbitMQ, in one run.
 
-    python -m benchmarks.compare [--jobs 20000] [--sends 2000] [--bulk 20000] [--memory-jobs 50000]
+    python -m benchmarks.compare [--jobs 20000] [--repeat 3] [--sends 2000] [--bulk 20000]
 
 Enqueue: one message at a time with a confirm each (raw pika, bookjobs `send()`, Celery `delay()`
 with `confirm_publish`), `send_many` (one wait for confirms per 5,000), and `send_on_commit` (rows
 committed in one transaction, then relayed). Drain: no-op jobs already in the queue, consumed by 1 and
-2 worker processes of 8 threads each (raw pika: one consumer per process). Latency: send-to-start of
+2 worker processes of 8 threads each (raw pika: one consumer per process), every contender once per
+round, `--repeat` rounds, medians reported. bookjobs prefetches 25 messages per thread on short-job
+queues (QueuePolicy); bare dramatiq runs at its default 2 and, for reference, at bookjobs' depth.
+Latency: send-to-start of
 no-op jobs sent 20 ms apart to an idle worker. Memory: a bookjobs worker process before and after
 50,000 jobs. Read the ratios: every figure comes from this one run on this one machine.
 """
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import dramatiq
@@ -40,11 +44,14 @@ from benchmarks.throughput import (
 )
 from broker.inspect import BrokerInspector
 from broker.outbox import send_on_commit
+from broker.policy import policy_for
 from broker.relay import Relay
 from broker.send_many import send_many
 from domain import db
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Worker threads per process for every contender's drain.
+DRAIN_THREADS = 8
 
 
 def child_env(url: str, **extra: str) -> dict[str, str]:
@@ -98,22 +105,22 @@ def bare_command(processes: int) -> list[str]:
         "--processes",
         str(processes),
         "--threads",
-        "8",
+        str(DRAIN_THREADS),
         "--skip-logging",
     ]
 
 
-def bare_drain(url: str, jobs: int, processes: int) -> float:
-    declaring = services.spawn(
-        bare_command(1), child_env(url)
-    )  # declares the queue with dramatiq's arguments
+def bare_drain(url: str, jobs: int, processes: int, prefetch: int | None = None) -> float:
+    """Bare dramatiq draining `jobs`; `prefetch` per process overrides dramatiq's 2 per thread."""
+    env = child_env(url) if prefetch is None else child_env(url, dramatiq_queue_prefetch=str(prefetch))
+    declaring = services.spawn(bare_command(1), env)  # declares the queue with dramatiq's arguments
     count = ready_count(url, BARE_QUEUE)
     services.wait_until(lambda: BrokerInspector(url).message_count(BARE_QUEUE) is not None, timeout=60)
     stop([declaring])
     bodies = [dramatiq.Message(BARE_QUEUE, "bare_noop", (i,), {}, {}).encode() for i in range(jobs)]
     publish_raw(url, BARE_QUEUE, bodies, confirm=False)
     services.wait_until(lambda: count() == jobs, timeout=60)
-    workers, rate = timed_drain(count, jobs, lambda: services.spawn(bare_command(processes), child_env(url)))
+    workers, rate = timed_drain(count, jobs, lambda: services.spawn(bare_command(processes), env))
     stop([workers])
     return rate
 
@@ -137,7 +144,7 @@ def celery_drain(url: str, jobs: int, processes: int) -> float:
                     "--pool",
                     "threads",
                     "--concurrency",
-                    "8",
+                    str(DRAIN_THREADS),
                     "-Q",
                     CELERY_QUEUE,
                     "-n",
@@ -239,13 +246,23 @@ def run(options: argparse.Namespace) -> dict[str, object]:
         for queue in (RAW_QUEUE, BENCH_QUEUE, CELERY_QUEUE):
             BrokerInspector(url).purge(queue)
 
+        deep = DRAIN_THREADS * policy_for(BENCH_QUEUE).prefetch_per_thread
+        drains: dict[str, Callable[[int], float]] = {
+            "raw pika": lambda p: raw_drain(url, [body] * options.jobs, p),
+            "bare dramatiq": lambda p: bare_drain(url, options.jobs, p),
+            f"bare dramatiq, prefetch {deep}": lambda p: bare_drain(url, options.jobs, p, prefetch=deep),
+            "Celery 5": lambda p: celery_drain(url, options.jobs, p),
+            "bookjobs, ledger off": lambda p: bookjobs_drain(url, database_url, options.jobs, p, False),
+            "bookjobs, ledger on": lambda p: bookjobs_drain(url, database_url, options.jobs, p, True),
+        }
         for processes in (1, 2):
-            figures[f"drain {processes}p: raw pika"] = raw_drain(url, [body] * options.jobs, processes)
-            figures[f"drain {processes}p: bare dramatiq"] = bare_drain(url, options.jobs, processes)
-            figures[f"drain {processes}p: Celery 5"] = celery_drain(url, options.jobs, processes)
-            for ledger in (False, True):
-                label = f"drain {processes}p: bookjobs, ledger {'on' if ledger else 'off'}"
-                figures[label] = bookjobs_drain(url, database_url, options.jobs, processes, ledger)
+            samples: dict[str, list[float]] = {name: [] for name in drains}
+            for _ in range(options.repeat):  # interleaved, so a slow spell of the machine hits them all
+                for name, drain in drains.items():
+                    samples[name].append(drain(processes))
+            for name, rates in samples.items():
+                figures[f"drain {processes}p: {name}"] = statistics.median(rates)
+                figures[f"spread {processes}p: {name}"] = (min(rates), max(rates))
 
         figures["latency: bookjobs"] = bookjobs_latency(url, database_url, options.samples)
         figures["latency: bare dramatiq"] = bare_latency(url, options.samples)
@@ -254,10 +271,16 @@ def run(options: argparse.Namespace) -> dict[str, object]:
 
 
 def report(f: dict[str, object], options: argparse.Namespace) -> None:
-    print(f"\n{options.jobs:,} jobs per drain, {options.sends:,} single sends, {options.bulk:,} bulk sends\n")
+    print(
+        f"\n{options.jobs:,} jobs per drain (median of {options.repeat}, range in brackets), "
+        f"{options.sends:,} single sends, {options.bulk:,} bulk sends\n"
+    )
     for label, value in f.items():
-        if label.startswith(("enqueue", "drain")):
+        if label.startswith("enqueue"):
             print(f"  {label:<46}{value:>10,.0f} /s")
+        elif label.startswith("drain"):
+            low, high = f[label.replace("drain", "spread", 1)]
+            print(f"  {label:<46}{value:>10,.0f} /s   ({low:,.0f}–{high:,.0f})")
     for label in ("latency: bookjobs", "latency: bare dramatiq"):
         p50, p95, p99 = f[label]
         print(f"  {label:<46}p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
@@ -290,6 +313,7 @@ def main() -> None:
     parser.add_argument("--bulk", type=int, default=20_000)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--memory-jobs", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved runs of every drain")
     options = parser.parse_args()
     report(run(options), options)
 

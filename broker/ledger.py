@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -95,26 +96,34 @@ class Written:
 @dataclass
 class _Pending:
     event: Event
-    urgent: bool
-    since: float
+    due: float
     written: list[Written] = field(default_factory=list)
 
 
 class LedgerWriter:
     """Collects job events from any thread and writes them in batches, one upsert per message.
 
-    An urgent event (an ack waits for it) is written at once, with the other urgent ones and any
-    event older than `linger`; the rest wait up to `linger` seconds, so a short job's `running`
-    and `done` become one row write, and a long job's `running` still shows within `linger`.
+    An urgent event (an ack waits for it) is written within `gather` seconds, together with every
+    other event by then; the rest wait up to `linger` seconds. A job that `started()` gets its
+    `running` event only if it is still running after `linger`: a short job costs one event and
+    one row write, and a long job's `running` still shows within `linger`.
     """
 
     def __init__(
-        self, engine_factory: Callable[[], Engine], *, max_batch: int = 1000, linger: float = 0.05
+        self,
+        engine_factory: Callable[[], Engine],
+        *,
+        max_batch: int = 1000,
+        linger: float = 0.05,
+        gather: float = 0.002,
     ) -> None:
         self._engine_factory = engine_factory
         self._max_batch = max_batch
         self._linger = linger
+        self._gather = min(gather, linger)
         self._pending: dict[str, _Pending] = {}
+        self._running: dict[str, tuple[float, Callable[[], Event]]] = {}
+        self._wakes_at = -math.inf  # when the waiting flusher wakes by itself
         self._condition = threading.Condition()
         self._written_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -127,20 +136,39 @@ class LedgerWriter:
     def record(self, event: Event, *, urgent: bool = False) -> Written:
         """Queue `event`; the returned `Written` says when it is committed."""
         written = Written(self._written_lock)
+        due = time.monotonic() + (self._gather if urgent else self._linger)
         with self._condition:
-            message_id = event["message_id"]
-            pending = self._pending.get(message_id)
-            if pending is None:
-                self._pending[message_id] = _Pending(event, urgent, time.monotonic(), [written])
-            else:
-                pending.event = merge_events(pending.event, event)
-                pending.urgent = pending.urgent or urgent
-                pending.written.append(written)
-            if urgent:
-                self._condition.notify_all()
+            self._add(event, due, [written])
+            if due < self._wakes_at:
+                self._condition.notify_all()  # the flusher sleeps past this event's due time
             if self._thread is None:
                 self._start()
         return written
+
+    def started(self, message_id: str, running: Callable[[], Event]) -> None:
+        """A job began: `running()` makes its event, recorded only if the job outlasts `linger`."""
+        due = time.monotonic() + self._linger
+        with self._condition:
+            self._running[message_id] = (due, running)
+            if due < self._wakes_at:
+                self._condition.notify_all()  # the flusher sleeps past this job's `running`
+            if self._thread is None:
+                self._start()
+
+    def finished(self, message_id: str) -> None:
+        """The job of `started(message_id)` ended; its final event says so (record it next)."""
+        with self._condition:
+            self._running.pop(message_id, None)
+
+    def _add(self, event: Event, due: float, written: list[Written]) -> None:
+        message_id = event["message_id"]
+        pending = self._pending.get(message_id)
+        if pending is None:
+            self._pending[message_id] = _Pending(event, due, written)
+        else:
+            pending.event = merge_events(pending.event, event)
+            pending.due = min(pending.due, due)
+            pending.written.extend(written)
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Write everything recorded so far now; False if that took longer than `timeout`."""
@@ -209,26 +237,38 @@ class LedgerWriter:
                     return batch
                 self._condition.notify_all()
             now = time.monotonic()
-            due = {key: p for key, p in self._pending.items() if p.urgent or now - p.since >= self._linger}
-            if due:
-                for key in due:
-                    del self._pending[key]
-                return due
-            oldest = min((p.since for p in self._pending.values()), default=None)
-            timeout = None if oldest is None else max(self._linger - (now - oldest), 0.001)
+            self._announce_long_jobs(now)
+            if any(p.due <= now for p in self._pending.values()):
+                # Everything pending goes along: one statement costs little more than a few.
+                batch, self._pending = self._pending, {}
+                return batch
+            next_due = min(
+                [p.due for p in self._pending.values()] + [due for due, _ in self._running.values()],
+                default=None,
+            )
+            timeout = None if next_due is None else max(next_due - now, 0.001)
+            self._wakes_at = math.inf if timeout is None else now + timeout
             self._condition.wait(timeout)
+            self._wakes_at = -math.inf
+
+    def _announce_long_jobs(self, now: float) -> None:
+        """Record `running` for every started job that has outlasted `linger` (holding the condition)."""
+        announced = [key for key, (due, _) in self._running.items() if due <= now]
+        for message_id in announced:
+            _, running = self._running.pop(message_id)
+            self._add(running(), now, [])
 
     def _requeue(self, batch: dict[str, _Pending]) -> None:
         for message_id, pending in batch.items():
             newer = self._pending.get(message_id)
             if newer is not None:
                 pending.event = merge_events(pending.event, newer.event)
-                pending.urgent = pending.urgent or newer.urgent
+                pending.due = min(pending.due, newer.due)
                 pending.written.extend(newer.written)
             self._pending[message_id] = pending
 
     def _write(self, events: list[Event]) -> None:
-        """Upsert `events` in one transaction on the flusher's own connection (kept between batches)."""
+        """Upsert `events` on the flusher's own connection (kept between batches)."""
         if self._connection is None:
             self._connection, self._dialect = self._connect()
         try:
@@ -248,9 +288,10 @@ class LedgerWriter:
         if engine.dialect.name == "postgresql":
             # The ledger trades PostgreSQL-crash durability of its last ~200 ms for commits without an
             # fsync wait; a worker crash, the common case, still loses nothing (acks wait for COMMIT).
-            cursor = connection.cursor()
-            cursor.execute("SET synchronous_commit = off")
-            connection.commit()
+            # Autocommit: each upsert statement is its own transaction, one round trip instead of two
+            # (a round trip is also a wait for the GIL); rows are independent, acks wait for them all.
+            connection.driver_connection.autocommit = True
+            connection.cursor().execute("SET synchronous_commit = off")
         return connection, engine.dialect.name
 
     def _discard_connection(self) -> None:

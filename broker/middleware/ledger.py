@@ -71,8 +71,14 @@ class Ledger(dramatiq.Middleware):
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         message._ledger_started = time.perf_counter()
-        event = self._event(broker, message, JobStatus.RUNNING, started_at=utcnow(), worker_id=worker_id())
-        self.writer.record(event)
+        message._ledger_started_at = started_at = utcnow()
+        retries = message.options.get("retries", 0)  # the event may be built after Retries counted a failure
+
+        def running() -> Event:
+            fields = _start_fields(started_at)
+            return self._event(broker, message, JobStatus.RUNNING, retries=retries, **fields)
+
+        self.writer.started(message.message_id, running)
 
     def after_process_message(
         self,
@@ -161,13 +167,25 @@ class Ledger(dramatiq.Middleware):
 
     def _finished(self, broker: dramatiq.Broker, message: MessageProxy, status: JobStatus, **fields) -> Event:
         started = getattr(message, "_ledger_started", None)
-        duration_ms = (time.perf_counter() - started) * 1000 if started is not None else None
+        if started is None:
+            return self._event(broker, message, status, finished_at=utcnow(), **fields)
+        self.writer.finished(message.message_id)
+        duration_ms = (time.perf_counter() - started) * 1000
+        fields.update(_start_fields(message._ledger_started_at))
         return self._event(broker, message, status, finished_at=utcnow(), duration_ms=duration_ms, **fields)
 
     def _event(
-        self, broker: dramatiq.Broker, message: dramatiq.Message, status: JobStatus, **fields
+        self,
+        broker: dramatiq.Broker,
+        message: dramatiq.Message,
+        status: JobStatus,
+        *,
+        retries: int | None = None,
+        **fields,
     ) -> Event:
-        retries = message.options.get("retries", 0)
+        """An event of `message`; `retries` as of now unless given (Retries counts up after a failure)."""
+        if retries is None:
+            retries = message.options.get("retries", 0)
         return {
             **self._describe(broker, message),
             "status": status.value,
@@ -196,6 +214,10 @@ class Ledger(dramatiq.Middleware):
         if isinstance(message, MessageProxy):
             message._ledger_described = described
         return described
+
+
+def _start_fields(started_at: datetime) -> dict[str, Any]:
+    return {"started_at": started_at, "worker_id": worker_id()}
 
 
 def _error_fields(exception: BaseException) -> dict[str, Any]:

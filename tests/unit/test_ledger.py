@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
+from dramatiq.broker import MessageProxy
 from dramatiq.results import ResultFailure
 from sqlalchemy import select
 
 from broker.ledger import LedgerWriter, merge_events
+from broker.middleware import Ledger
 from broker.redaction import redact, redact_args
 from domain import db
 from domain.models.jobs import Job, WorkerHeartbeat
@@ -128,3 +131,45 @@ def test_worker_threads_beat_into_the_heartbeat_table(stub_broker, stub_worker):
     worker = wait_for(beat, timeout=5, what="a heartbeat counting the job")
     assert {"default", "email", "cleanup"} <= set(worker.queues)
     assert worker.in_flight == 0
+
+
+def test_a_short_job_is_written_once_and_a_long_one_shows_running_within_linger(sqlite_url):
+    writer = LedgerWriter(db.get_engine, linger=0.05)
+    made = []
+
+    def running(message_id: str):
+        return lambda: made.append(message_id) or event(message_id, "running", 1, worker_id="w:1")
+
+    writer.started("long", running("long"))
+    writer.started("short", running("short"))
+    writer.finished("short")
+    assert writer.record(event("short", "done", 3, worker_id="w:1"), urgent=True).wait(5)
+
+    long_row = wait_for_status("long", "running", timeout=5)
+    assert long_row.worker_id == "w:1"
+    assert made == ["long"]  # the short job's `running` was never even built
+    assert wait_for_status("short", "done", timeout=1).worker_id == "w:1"
+    writer.close()
+
+
+def test_an_event_recorded_while_the_flusher_idles_is_written_within_linger(sqlite_url):
+    writer = LedgerWriter(db.get_engine, linger=0.05)
+    assert writer.record(event("first", "done", 3), urgent=True).wait(5)
+    time.sleep(0.2)  # nothing pending: the flusher sleeps until woken
+
+    writer.record(event("later", "enqueued", 0))
+
+    assert wait_for_status("later", "enqueued", timeout=1).status == "enqueued"
+    writer.close()
+
+
+def test_a_running_event_built_late_still_counts_the_attempt_it_started(stub_broker):
+    ledger = next(m for m in stub_broker.middleware if isinstance(m, Ledger))
+    message = MessageProxy(test_actors.echo.message(1))
+
+    ledger.before_process_message(stub_broker, message)
+    message.options["retries"] = 1  # what Retries does once the attempt has failed
+
+    row = wait_for_status(message.message_id, "running", timeout=2)
+    assert (row.retries, row.progress) == (0, 1)
+    ledger.writer.finished(message.message_id)

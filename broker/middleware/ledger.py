@@ -229,13 +229,13 @@ def _error_fields(exception: BaseException) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1024)
-def _cached_parameter_names(fn) -> list[str]:
+def _cached_parameter_names(fn) -> tuple[str, ...]:
     try:
-        return list(inspect.signature(fn).parameters)
+        return tuple(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
-        return []
+        return ()
 
 
-def _parameter_names(broker: dramatiq.Broker, actor_name: str) -> list[str]:
+def _parameter_names(broker: dramatiq.Broker, actor_name: str) -> tuple[str, ...]:
     actor = broker.actors.get(actor_name)
-    return _cached_parameter_names(actor.fn) if actor is not None else []
+    return _cached_parameter_names(actor.fn) if actor is not None else ()

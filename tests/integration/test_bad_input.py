@@ -57,6 +57,7 @@ def test_every_kind_of_bad_message_is_dead_lettered_with_its_reason_and_good_one
 
     for queue, body in [
         ("default", b"this is not json"),
+        ("default", b"\x00\x01 binary, with a NUL PostgreSQL cannot store"),
         ("default", b'{"queue_name": "default"}'),
         ("default", unknown),
         ("default", mistyped),
@@ -66,8 +67,10 @@ def test_every_kind_of_bad_message_is_dead_lettered_with_its_reason_and_good_one
     ]:
         publish(url, queue, body)
     good = test_actors.echo.send(41)
+    nul = test_actors.echo_text.send("before\x00after")
 
     assert wait_for_status(good.message_id, "done").result == 41  # the worker kept serving
+    assert wait_for_status(nul.message_id, "done").result == "before\ufffdafter"
     reasons = {
         unknown_id: "no_such_actor",
         mistyped_id: "Argument 'value' of echo must be int, not str 'forty-one'",
@@ -83,12 +86,13 @@ def test_every_kind_of_bad_message_is_dead_lettered_with_its_reason_and_good_one
         with db.session_scope() as session:
             return list(session.query(Job).filter(Job.actor_name == "(unreadable message)"))
 
-    rows = wait_for(lambda: len(rejected()) == 3 and rejected(), what="three rejected bodies in the ledger")
+    rows = wait_for(lambda: len(rejected()) == 4 and rejected(), what="four rejected bodies in the ledger")
     messages = sorted(row.error_message for row in rows)
     assert any("exceeds MAX_MESSAGE_BYTES=4096" in m for m in messages)
-    assert sum("Not a dramatiq message" in m for m in messages) == 2
+    assert sum("Not a dramatiq message" in m for m in messages) == 3
+    assert any(row.options["first_bytes"].startswith("\ufffd\x01 binary") for row in rows)
     with BrokerInspector(url) as inspector:
-        assert wait_for(lambda: inspector.message_count(xq_name("default"))[0] == 6, what="6 dead letters")
+        assert wait_for(lambda: inspector.message_count(xq_name("default"))[0] == 7, what="7 dead letters")
     assert job(good.message_id).status == "done"
 
 

@@ -125,6 +125,12 @@ def echo(value: int) -> int:
 
 
 @dramatiq.actor(queue_name="default")
+def echo_text(text: str) -> str:
+    """Return its text, whatever characters it holds."""
+    return text
+
+
+@dramatiq.actor(queue_name="default")
 def issue_login(user_id: int, password: str) -> dict:
     """Return a secret: the ledger must not show it."""
     return {"user_id": user_id, "token": f"secret-token-{user_id}"}

@@ -290,7 +290,7 @@ class LedgerWriter:
             if self._dialect == "postgresql":
                 write_postgresql(cursor, events, page_size=self._max_batch)
             else:
-                cursor.executemany(upsert_sql("?"), [row_values(e, sqlite_times=True) for e in events])
+                cursor.executemany(values_upsert_sql("?"), [row_values(e, sqlite_times=True) for e in events])
             self._connection.commit()
         except BaseException:
             self._discard_connection()
@@ -341,8 +341,7 @@ PREPARED_UPSERT = "bookjobs_ledger_upsert"
 
 def prepare_postgresql(cursor) -> None:
     """Prepare the upsert that `write_postgresql` executes, on the cursor's connection."""
-    statement = recordset_upsert_sql().replace("%s::jsonb", "$1::jsonb")
-    cursor.execute(f"PREPARE {PREPARED_UPSERT}(jsonb) AS {statement}")
+    cursor.execute(f"PREPARE {PREPARED_UPSERT}(jsonb) AS {recordset_upsert_sql('$1')}")
 
 
 #: Errors of one event's content, not of the database: retrying the same batch can never succeed.
@@ -397,14 +396,13 @@ def _json_value(value: Any) -> Any:
 
 
 @functools.cache
-def recordset_upsert_sql() -> str:
-    """The upsert of upsert_sql, its rows read from one JSON array parameter."""
+def recordset_upsert_sql(parameter: str = "$1") -> str:
+    """The upsert, its rows read from one JSON array `parameter` ($1 when prepared, %s for psycopg2)."""
     dialect = postgresql.dialect()
     table = Job.__table__
     record = ", ".join(f"{c.name} {_record_type(c, dialect)}" for c in table.columns)
     selected = ", ".join(_selected(c) for c in table.columns)
-    rows = f"SELECT {selected} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"
-    return upsert_sql("%s").replace(f"VALUES ({', '.join(['%s'] * len(COLUMNS))})", rows)
+    return upsert_sql(f"SELECT {selected} FROM jsonb_to_recordset({parameter}::jsonb) AS r({record})")
 
 
 def _record_type(column, dialect) -> str:
@@ -420,14 +418,18 @@ def _selected(column) -> str:
 
 
 @functools.cache
-def upsert_sql(placeholder: str) -> str:
-    """INSERT … ON CONFLICT that moves a row only forward; an event's NULL never erases a known value."""
+def values_upsert_sql(placeholder: str) -> str:
+    """The upsert of one row of `placeholder`s (SQLite's executemany)."""
+    return upsert_sql("VALUES (" + ", ".join([placeholder] * len(COLUMNS)) + ")")
+
+
+def upsert_sql(rows: str) -> str:
+    """INSERT … `rows` ON CONFLICT, moving a row only forward; an event's NULL never erases a known value."""
     table = Job.__tablename__
-    values = "(" + ", ".join([placeholder] * len(COLUMNS)) + ")"
     updates = [f"{c} = excluded.{c}" for c in STATE_COLUMNS]
     updates += [f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in KEPT_COLUMNS]
     return (
-        f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES {values} "
+        f"INSERT INTO {table} ({', '.join(COLUMNS)}) {rows} "
         f"ON CONFLICT (message_id) DO UPDATE SET {', '.join(updates)} "
         f"WHERE excluded.progress >= {table}.progress"
     )

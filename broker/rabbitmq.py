@@ -7,12 +7,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import dramatiq.worker
 import pika.exceptions
 from dramatiq import Message
 from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
 from dramatiq.common import q_name
 from dramatiq.errors import ConnectionClosed, DecodeError
-from dramatiq.worker import QUEUE_PREFETCH
 
 from broker.policy import policy_for
 
@@ -175,9 +175,10 @@ class LedgerRabbitmqBroker(RabbitmqBroker):
 def queue_prefetch(queue_name: str, dramatiq_prefetch: int) -> int:
     """The prefetch for `queue_name`, given dramatiq's (2 per worker thread, or its env override).
 
-    Delay queues keep dramatiq's large window, and `dramatiq_queue_prefetch` set by an operator wins.
+    Delay queues keep dramatiq's large window, and a window the operator set wins for every queue
+    (`bookjobs worker --prefetch`, or dramatiq's `dramatiq_queue_prefetch`; read now, not at import).
     """
-    if queue_name != q_name(queue_name) or QUEUE_PREFETCH:
+    if queue_name != q_name(queue_name) or dramatiq.worker.QUEUE_PREFETCH:
         return dramatiq_prefetch
     threads = max(dramatiq_prefetch // DRAMATIQ_PREFETCH_PER_THREAD, 1)
     return min(threads * policy_for(queue_name).prefetch_per_thread, MAX_PREFETCH)

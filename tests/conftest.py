@@ -165,10 +165,17 @@ class WorkerProcess:
     """A real `bookjobs worker` process of this test."""
 
     def __init__(
-        self, env: dict[str, str], processes: int, threads: int, log_path: Path, queues: tuple[str, ...] = ()
+        self,
+        env: dict[str, str],
+        processes: int,
+        threads: int,
+        log_path: Path,
+        queues: tuple[str, ...] = (),
+        options: tuple[str, ...] = (),
     ) -> None:
         self.log_path = log_path
-        extra = ("--shutdown-timeout", "5000", *(arg for queue in queues for arg in ("--queues", queue)))
+        queue_options = (arg for queue in queues for arg in ("--queues", queue))
+        extra = ("--shutdown-timeout", "5000", *queue_options, *options)
         command = worker_command(processes=processes, threads=threads, modules=TEST_MODULES, extra=extra)
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
@@ -227,10 +234,14 @@ def start_worker(service_env: dict[str, str], tmp_path: Path) -> Iterator[Callab
     started: list[WorkerProcess] = []
 
     def start(
-        processes: int = 1, threads: int = 4, queues: tuple[str, ...] = (), **env: str
+        processes: int = 1,
+        threads: int = 4,
+        queues: tuple[str, ...] = (),
+        options: tuple[str, ...] = (),
+        **env: str,
     ) -> WorkerProcess:
         log_path = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess({**service_env, **env}, processes, threads, log_path, queues)
+        worker = WorkerProcess({**service_env, **env}, processes, threads, log_path, queues, options)
         started.append(worker)
         worker.wait_ready(processes)
         return worker

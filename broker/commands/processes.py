@@ -18,9 +18,6 @@ from broker.errors import ConfigError
 from broker.settings import Settings
 from domain import db, migrate
 
-#: Unacked messages each consumer may hold, per worker thread (dramatiq's own default is 2).
-PREFETCH_PER_THREAD = 4
-
 
 @click.command()
 @click.option("--queues", "-Q", multiple=True, help="Queues to consume (repeatable; default: all).")
@@ -30,7 +27,8 @@ PREFETCH_PER_THREAD = 4
     "--prefetch",
     type=click.IntRange(min=0),
     default=0,
-    help="Messages each consumer may hold unacked (default: 4 × threads, since acks wait for the ledger).",
+    help="Messages each consumer may hold unacked, on every queue "
+    "(default: the queue's policy, 25 × threads for short jobs, 2 × threads for books, images, cleanup).",
 )
 @click.option(
     "--module", "-m", "modules", multiple=True, help="Also import this module (your own actors); repeatable."
@@ -62,9 +60,9 @@ def worker(
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 
-    # dramatiq holds 2 × threads unacked; acks that wait for the ledger's commit need as many again.
-    prefetch = prefetch or threads * PREFETCH_PER_THREAD
-    dramatiq.worker.QUEUE_PREFETCH = prefetch  # read by each Worker; worker processes are forks of this one
+    if prefetch:
+        # Read by each Worker and by broker.rabbitmq.queue_prefetch; worker processes are forks of this one.
+        dramatiq.worker.QUEUE_PREFETCH = prefetch
 
     argv = [
         "actors",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from dramatiq.results import ResultFailure
@@ -189,3 +191,38 @@ def test_batched_acks_settle_every_job_and_dead_letter_exactly_the_failed_ones(
     with db.session_scope() as session:
         failed_keys = session.execute(select(test_actors.attempts.c.key)).scalars().all()
     assert sorted(failed_keys) == sorted(failing)
+
+
+def consumer_prefetch(broker_url: str) -> dict[str, set[int]]:
+    """Each queue's consumers' prefetch counts, as RabbitMQ reports them."""
+    vhost = unquote(urlsplit(broker_url).path.lstrip("/"))
+    command = ["rabbitmqctl", "-q", "--no-table-headers", "list_consumers", "-p", vhost]
+    listed = subprocess.run(
+        [*command, "queue_name", "prefetch_count"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    prefetch: dict[str, set[int]] = {}
+    for line in listed.splitlines():
+        queue, count = line.split("\t")
+        prefetch.setdefault(queue, set()).add(int(count))
+    return prefetch
+
+
+def test_a_real_worker_prefetches_each_queue_by_its_policy_unless_told_otherwise(
+    rabbitmq_broker, start_worker, service_settings
+):
+    start_worker(threads=3, queues=("email", "books"))
+
+    by_policy = consumer_prefetch(service_settings.broker_url)
+    assert by_policy["email"] == {75}  # short jobs: 25 per thread
+    assert by_policy["books"] == {6}  # long jobs: dramatiq's 2 per thread
+    assert by_policy["email.DQ"] == {3_000}  # delay queues: dramatiq's own window
+
+    start_worker(threads=3, queues=("email", "books"), options=("--prefetch", "7"))
+
+    both = consumer_prefetch(service_settings.broker_url)
+    assert both["email"] == {75, 7}
+    assert both["books"] == {6, 7}

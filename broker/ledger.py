@@ -9,6 +9,7 @@ import math
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -102,6 +103,14 @@ class _Pending:
     written: list[Written] = field(default_factory=list)
 
 
+# What other threads put in the flusher's inbox: (kind, ...) tuples, read in order by the flusher alone.
+_EVENT = "event"  # (_EVENT, event, due, written)
+_STARTED = "started"  # (_STARTED, message_id, due, running)
+_FINISHED = "finished"  # (_FINISHED, message_id)
+_FLUSH = "flush"  # (_FLUSH, threading.Event set once everything before it is written)
+_STOP = "stop"  # (_STOP,)
+
+
 class LedgerWriter:
     """Collects job events from any thread and writes them in batches, one upsert per message.
 
@@ -109,6 +118,10 @@ class LedgerWriter:
     other event by then; the rest wait up to `linger` seconds. A job that `started()` gets its
     `running` event only if it is still running after `linger`: a short job costs one event and
     one row write, and a long job's `running` still shows within `linger`.
+
+    Worker threads never wait for the flusher: they append to a deque (atomic in CPython) and set
+    an Event only when the flusher sleeps past their event's due time. The flusher alone owns what
+    is pending, so it holds no lock a worker could queue behind while it works out a batch.
     """
 
     def __init__(
@@ -123,15 +136,18 @@ class LedgerWriter:
         self._max_batch = max_batch
         self._linger = linger
         self._gather = min(gather, linger)
-        self._pending: dict[str, _Pending] = {}
-        self._running: dict[str, tuple[float, Callable[[], Event]]] = {}
-        self._wakes_at = -math.inf  # when the waiting flusher wakes by itself
-        self._condition = threading.Condition()
+        self._inbox: deque[tuple] = deque()
+        self._wake = threading.Event()
+        self._wakes_at = -math.inf  # when the sleeping flusher wakes by itself; -inf while it is awake
         self._written_lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # The flusher thread's own state.
+        self._pending: dict[str, _Pending] = {}
+        self._next_due = math.inf  # the earliest due time in _pending
+        self._running: dict[str, tuple[float, Callable[[], Event]]] = {}
+        self._flushes: list[threading.Event] = []
         self._stopping = False
-        self._forced = False
-        self._writing = False
         self._connection: Any = None
         self._dialect = ""
 
@@ -139,28 +155,119 @@ class LedgerWriter:
         """Queue `event`; the returned `Written` says when it is committed."""
         written = Written(self._written_lock)
         due = time.monotonic() + (self._gather if urgent else self._linger)
-        with self._condition:
-            self._add(event, due, [written])
-            if due < self._wakes_at:
-                self._condition.notify_all()  # the flusher sleeps past this event's due time
-            if self._thread is None:
-                self._start()
+        self._hand_over((_EVENT, event, due, written), due)
         return written
 
     def started(self, message_id: str, running: Callable[[], Event]) -> None:
         """A job began: `running()` makes its event, recorded only if the job outlasts `linger`."""
         due = time.monotonic() + self._linger
-        with self._condition:
-            self._running[message_id] = (due, running)
-            if due < self._wakes_at:
-                self._condition.notify_all()  # the flusher sleeps past this job's `running`
-            if self._thread is None:
-                self._start()
+        self._hand_over((_STARTED, message_id, due, running), due)
 
     def finished(self, message_id: str) -> None:
         """The job of `started(message_id)` ended; its final event says so (record it next)."""
-        with self._condition:
-            self._running.pop(message_id, None)
+        self._inbox.append((_FINISHED, message_id))  # only cancels an announcement: never wakes the flusher
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Write everything recorded so far now; False if that took longer than `timeout`."""
+        done = threading.Event()
+        self._hand_over((_FLUSH, done), -math.inf)
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is pending and stop the flusher thread."""
+        self.flush(timeout)
+        thread = self._thread
+        if thread is not None:
+            self._hand_over((_STOP,), -math.inf)
+            thread.join(timeout)
+        self._thread = None
+        self._discard_connection()
+
+    def _hand_over(self, item: tuple, due: float) -> None:
+        # Append first, then read _wakes_at: the flusher sets _wakes_at before its last look at the
+        # inbox, so either it sees this item or this thread sees when it will wake (no lost wakeup).
+        self._inbox.append(item)
+        if due < self._wakes_at:
+            self._wake.set()
+        if self._thread is None:
+            self._start()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name="bookjobs-ledger", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            self._wakes_at = -math.inf
+            self._wake.clear()
+            self._take_inbox()
+            now = time.monotonic()
+            self._announce_long_jobs(now)
+            if self._pending and (self._flushes or self._stopping or self._next_due <= now):
+                # Everything pending goes along: one statement costs little more than a few.
+                if self._write_pending():
+                    backoff = 0.1
+                else:
+                    time.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                continue
+            self._answer(self._flushes)  # nothing pending: every flush asked for so far is done
+            self._flushes = []
+            if self._stopping:
+                return
+            next_due = min([self._next_due, *(due for due, _ in self._running.values())])
+            self._wakes_at = next_due
+            if self._inbox:
+                continue  # arrived before _wakes_at was set: its sender may not have woken us
+            self._wake.wait(None if next_due == math.inf else max(next_due - now, 0.001))
+
+    def _take_inbox(self) -> None:
+        """Move what other threads handed over into the flusher's own state, in order."""
+        inbox = self._inbox
+        for _ in range(len(inbox)):
+            item = inbox.popleft()
+            kind = item[0]
+            if kind is _EVENT:
+                self._add(item[1], item[2], [item[3]])
+            elif kind is _STARTED:
+                self._running[item[1]] = (item[2], item[3])
+            elif kind is _FINISHED:
+                self._running.pop(item[1], None)
+            elif kind is _FLUSH:
+                self._flushes.append(item[1])
+            else:
+                self._stopping = True
+
+    def _write_pending(self) -> bool:
+        """Write every pending event; on success release their waiters and the flushes asked before."""
+        batch, self._pending, self._next_due = self._pending, {}, math.inf
+        flushes, self._flushes = self._flushes, []
+        try:
+            self._write_batch([pending.event for pending in batch.values()])
+        except Exception:
+            logger.exception(
+                "Ledger write of %d events failed (is the database up and migrated, "
+                "`bookjobs db upgrade`?); retrying.",
+                len(batch),
+            )
+            self._requeue(batch)
+            self._flushes = flushes + self._flushes
+            return False
+        # Released before `flush()` returns, so a flush also means "their acks are handed over".
+        for pending in batch.values():
+            for written in pending.written:
+                written.mark()
+        self._answer(flushes)
+        return True
+
+    @staticmethod
+    def _answer(flushes: list[threading.Event]) -> None:
+        for done in flushes:
+            done.set()
 
     def _add(self, event: Event, due: float, written: list[Written]) -> None:
         message_id = event["message_id"]
@@ -171,90 +278,10 @@ class LedgerWriter:
             pending.event = merge_events(pending.event, event)
             pending.due = min(pending.due, due)
             pending.written.extend(written)
-
-    def flush(self, timeout: float | None = 10.0) -> bool:
-        """Write everything recorded so far now; False if that took longer than `timeout`."""
-        with self._condition:
-            self._forced = True
-            self._condition.notify_all()
-            return self._condition.wait_for(lambda: not self._pending and not self._writing, timeout)
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Write what is pending and stop the flusher thread."""
-        self.flush(timeout)
-        with self._condition:
-            self._stopping = True
-            self._condition.notify_all()
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
-        self._discard_connection()
-
-    def _start(self) -> None:
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="bookjobs-ledger", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        backoff = 0.1
-        while True:
-            with self._condition:
-                batch = self._next_batch()
-                if batch is None:
-                    return
-                self._writing = True
-            try:
-                self._write_batch([pending.event for pending in batch.values()])
-            except Exception:
-                logger.exception(
-                    "Ledger write of %d events failed (is the database up and migrated, "
-                    "`bookjobs db upgrade`?); retrying in %.1f s.",
-                    len(batch),
-                    backoff,
-                )
-                with self._condition:
-                    self._writing = False
-                    self._requeue(batch)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            backoff = 0.1
-            # Released before `flush()` returns, so a flush also means "their acks are handed over".
-            for pending in batch.values():
-                for written in pending.written:
-                    written.mark()
-            with self._condition:
-                self._writing = False
-                self._condition.notify_all()
-
-    def _next_batch(self) -> dict[str, _Pending] | None:
-        """Wait (holding the condition) until something is due; None when stopping with nothing left."""
-        while True:
-            if self._forced or self._stopping:
-                self._forced = False
-                if not self._pending and self._stopping:
-                    return None
-                batch, self._pending = self._pending, {}
-                if batch:
-                    return batch
-                self._condition.notify_all()
-            now = time.monotonic()
-            self._announce_long_jobs(now)
-            if any(p.due <= now for p in self._pending.values()):
-                # Everything pending goes along: one statement costs little more than a few.
-                batch, self._pending = self._pending, {}
-                return batch
-            next_due = min(
-                [p.due for p in self._pending.values()] + [due for due, _ in self._running.values()],
-                default=None,
-            )
-            timeout = None if next_due is None else max(next_due - now, 0.001)
-            self._wakes_at = math.inf if timeout is None else now + timeout
-            self._condition.wait(timeout)
-            self._wakes_at = -math.inf
+        self._next_due = min(self._next_due, due)
 
     def _announce_long_jobs(self, now: float) -> None:
-        """Record `running` for every started job that has outlasted `linger` (holding the condition)."""
+        """Record `running` for every started job that has outlasted `linger`."""
         announced = [key for key, (due, _) in self._running.items() if due <= now]
         for message_id in announced:
             _, running = self._running.pop(message_id)
@@ -268,6 +295,7 @@ class LedgerWriter:
                 pending.due = min(pending.due, newer.due)
                 pending.written.extend(newer.written)
             self._pending[message_id] = pending
+            self._next_due = min(self._next_due, pending.due)
 
     def _write_batch(self, events: list[Event]) -> None:
         """Write `events`; one the database refuses is found and written without its details."""

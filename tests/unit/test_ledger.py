@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -173,3 +174,29 @@ def test_a_running_event_built_late_still_counts_the_attempt_it_started(stub_bro
     row = wait_for_status(message.message_id, "running", timeout=2)
     assert (row.retries, row.progress) == (0, 1)
     ledger.writer.finished(message.message_id)
+
+
+def test_events_from_many_threads_at_once_are_each_written_and_their_waiters_released(sqlite_url):
+    writer = LedgerWriter(db.get_engine, linger=5.0, gather=0.002)
+    late: list[str] = []
+
+    def work(thread: int) -> None:
+        for n in range(300):
+            message_id = f"t{thread}-{n}"
+            writer.started(message_id, lambda m=message_id: event(m, "running", 1))
+            writer.finished(message_id)
+            if not writer.record(event(message_id, "done", 3), urgent=True).wait(1):
+                late.append(message_id)  # a lost wakeup leaves it waiting for the 5 s linger
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert writer.flush(5)
+    writer.close()
+
+    assert late == []
+    with db.session_scope() as session:
+        statuses = session.scalars(select(Job.status)).all()
+    assert len(statuses) == 2_400 and set(statuses) == {"done"}

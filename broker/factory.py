@@ -25,6 +25,7 @@ from broker.middleware import (
     PeriodicOption,
     QueueDefaults,
     Retries,
+    SwitchInterval,
     Warmup,
 )
 from broker.middleware.ledger import AckMode
@@ -50,6 +51,7 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
         observers.append(Ledger(writer=writer, ack_mode=ack_mode(settings)))
     observers.append(Heartbeats(engine_factory=db.get_engine, interval=settings.heartbeat_interval))
     return [
+        SwitchInterval(seconds=settings.gil_switch_interval),
         QueueDefaults(),
         *observers,
         MessageGuard(max_bytes=settings.max_message_bytes),

@@ -34,6 +34,7 @@ class Settings:
     ledger_flush_interval: float = 0.05
     ledger_durable_ack: bool = True
     heartbeat_interval: float = 5.0
+    gil_switch_interval: float = 0.01
     max_message_bytes: int = 1_048_576
     abandoned_session_hours: float = 2.0
     dead_job_retention_days: int = 90
@@ -67,6 +68,8 @@ class Settings:
             ),
             ledger_durable_ack=_flag(env, "BOOKJOBS_LEDGER_DURABLE_ACK", defaults.ledger_durable_ack),
             heartbeat_interval=_positive(env, "BOOKJOBS_HEARTBEAT_SECONDS", defaults.heartbeat_interval),
+            gil_switch_interval=_positive(env, "BOOKJOBS_GIL_SWITCH_MS", defaults.gil_switch_interval * 1000)
+            / 1000,
             max_message_bytes=int(_positive(env, "MAX_MESSAGE_BYTES", defaults.max_message_bytes)),
             abandoned_session_hours=_positive(
                 env, "ABANDONED_SESSION_HOURS", defaults.abandoned_session_hours

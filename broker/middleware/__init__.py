@@ -7,6 +7,7 @@ from broker.middleware.outbox_claim import OutboxClaim
 from broker.middleware.periodic_option import PeriodicOption
 from broker.middleware.queue_defaults import QueueDefaults
 from broker.middleware.retries import Retries
+from broker.middleware.switch_interval import SwitchInterval
 from broker.middleware.warmup import Warmup
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "PeriodicOption",
     "QueueDefaults",
     "Retries",
+    "SwitchInterval",
     "Warmup",
 ]

@@ -226,3 +226,12 @@ def test_a_real_worker_prefetches_each_queue_by_its_policy_unless_told_otherwise
     both = consumer_prefetch(service_settings.broker_url)
     assert both["email"] == {75, 7}
     assert both["books"] == {6, 7}
+
+
+def test_a_real_worker_hands_the_gil_around_every_10_ms_unless_configured(rabbitmq_broker, start_worker):
+    start_worker()
+    assert test_actors.switch_interval.send().get_result(block=True, timeout=10_000) == 0.01
+
+    start_worker(BOOKJOBS_GIL_SWITCH_MS="5", queues=("default",))
+    intervals = {test_actors.switch_interval.send().get_result(block=True, timeout=10_000) for _ in range(40)}
+    assert intervals == {0.01, 0.005}  # both workers consume `default`; each keeps its own setting

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import dramatiq
@@ -128,6 +129,12 @@ def echo(value: int) -> int:
 def echo_text(text: str) -> str:
     """Return its text, whatever characters it holds."""
     return text
+
+
+@dramatiq.actor(queue_name="default")
+def switch_interval() -> float:
+    """The GIL switch interval of the process that runs it, in seconds."""
+    return sys.getswitchinterval()
 
 
 @dramatiq.actor(queue_name="default")

@@ -46,6 +46,7 @@ def test_real_services_are_read_from_the_environment():
         ({"IMAGE_PROVIDER": "http"}, "IMAGE_API_URL"),
         ({"BOOKJOBS_LEDGER": "maybe"}, "BOOKJOBS_LEDGER='maybe'"),
         ({"BOOKJOBS_HEARTBEAT_SECONDS": "-1"}, "BOOKJOBS_HEARTBEAT_SECONDS='-1'"),
+        ({"BOOKJOBS_GIL_SWITCH_MS": "0"}, "BOOKJOBS_GIL_SWITCH_MS='0'"),
         ({"MAX_MESSAGE_BYTES": "lots"}, "MAX_MESSAGE_BYTES='lots'"),
     ],
 )

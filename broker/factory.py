@@ -51,7 +51,6 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
         observers.append(Ledger(writer=writer, ack_mode=ack_mode(settings)))
     observers.append(Heartbeats(engine_factory=db.get_engine, interval=settings.heartbeat_interval))
     return [
-        SwitchInterval(seconds=settings.gil_switch_interval),
         QueueDefaults(),
         *observers,
         MessageGuard(max_bytes=settings.max_message_bytes),
@@ -66,6 +65,7 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
         Results(backend=LedgerResultBackend(engine_factory=db.get_engine), store_results=True),
         PeriodicOption(),
         Warmup(queue_name="books", warm=_warm_nlp),
+        SwitchInterval(seconds=settings.gil_switch_interval),
     ]
 
 

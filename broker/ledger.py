@@ -285,7 +285,12 @@ class LedgerWriter:
         announced = [key for key, (due, _) in self._running.items() if due <= now]
         for message_id in announced:
             _, running = self._running.pop(message_id)
-            self._add(running(), now, [])
+            try:
+                event = running()
+            except Exception:  # the flusher must outlive it: every ack of this worker waits on it
+                logger.exception("Could not describe running job %s; its final event will.", message_id)
+                continue
+            self._add(event, now, [])
 
     def _requeue(self, batch: dict[str, _Pending]) -> None:
         for message_id, pending in batch.items():

@@ -200,3 +200,17 @@ def test_events_from_many_threads_at_once_are_each_written_and_their_waiters_rel
     with db.session_scope() as session:
         statuses = session.scalars(select(Job.status)).all()
     assert len(statuses) == 2_400 and set(statuses) == {"done"}
+
+
+def test_a_running_event_that_cannot_be_built_is_logged_and_the_flusher_goes_on(sqlite_url, caplog):
+    writer = LedgerWriter(db.get_engine, linger=0.02)
+
+    def broken() -> dict:
+        raise TypeError("cannot describe")
+
+    writer.started("odd", broken)
+    time.sleep(0.1)  # past linger: the flusher tries to announce it
+
+    assert writer.record(event("after", "done", 3), urgent=True).wait(2)
+    writer.close()
+    assert "Could not describe running job odd" in caplog.text

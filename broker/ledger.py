@@ -169,6 +169,8 @@ class LedgerWriter:
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Write everything recorded so far now; False if that took longer than `timeout`."""
+        if self._thread is None:
+            return True  # nothing was ever recorded, or close() wrote it all: no thread to start for it
         done = threading.Event()
         self._hand_over((_FLUSH, done), -math.inf)
         return done.wait(timeout)
@@ -293,14 +295,10 @@ class LedgerWriter:
             self._add(event, now, [])
 
     def _requeue(self, batch: dict[str, _Pending]) -> None:
-        for message_id, pending in batch.items():
-            newer = self._pending.get(message_id)
-            if newer is not None:
-                pending.event = merge_events(pending.event, newer.event)
-                pending.due = min(pending.due, newer.due)
-                pending.written.extend(newer.written)
-            self._pending[message_id] = pending
-            self._next_due = min(self._next_due, pending.due)
+        """Put a batch that failed back in front of what arrived while it was being written."""
+        newer, self._pending, self._next_due = self._pending, {}, math.inf
+        for pending in (*batch.values(), *newer.values()):
+            self._add(pending.event, pending.due, pending.written)
 
     def _write_batch(self, events: list[Event]) -> None:
         """Write `events`; one the database refuses is found and written without its details."""

@@ -309,8 +309,12 @@ class LedgerWriter:
                 for event in events:
                     self._write_batch([event])
                 return
-            logger.error("The ledger cannot store job %s as it is: %s", events[0]["message_id"], error)
-            self._write([without_details(events[0], error)])
+            logger.error("The ledger cannot store job %s as it is: %s", events[0].get("message_id"), error)
+            try:
+                self._write([without_details(events[0], error)])
+            except UNSTORABLE:
+                # Not even its identity fits: drop it, so no ack of this worker waits on it forever.
+                logger.exception("Dropped a ledger event the database refuses: %.300r", events[0])
 
     def _write(self, events: list[Event]) -> None:
         """Upsert `events` on the flusher's own connection (kept between batches)."""
@@ -350,8 +354,10 @@ class LedgerWriter:
                 logger.debug("Discarding the ledger connection failed.", exc_info=True)
 
 
-#: Every column in the order of the upsert's VALUES.
-COLUMNS = tuple(column.name for column in Job.__table__.columns)
+#: Columns kept by statements of their own, never by the upsert (which would write NULL into them).
+COUNTER_COLUMNS = frozenset({"duplicates_suppressed"})
+#: Every column the upsert writes, in the order of its VALUES.
+COLUMNS = tuple(column.name for column in Job.__table__.columns if column.name not in COUNTER_COLUMNS)
 JSON_COLUMNS = frozenset({"args", "kwargs", "options", "result"})
 
 
@@ -376,7 +382,7 @@ def prepare_postgresql(cursor) -> None:
 
 
 #: Errors of one event's content, not of the database: retrying the same batch can never succeed.
-UNSTORABLE = (psycopg2.DataError, ValueError)
+UNSTORABLE = (psycopg2.DataError, psycopg2.IntegrityError, ValueError, TypeError, RecursionError)
 #: What `without_details` keeps of an event: the row's identity, state and times.
 IDENTITY_COLUMNS = (
     "message_id",
@@ -431,8 +437,9 @@ def recordset_upsert_sql(parameter: str = "$1") -> str:
     """The upsert, its rows read from one JSON array `parameter` ($1 when prepared, %s for psycopg2)."""
     dialect = postgresql.dialect()
     table = Job.__table__
-    record = ", ".join(f"{c.name} {_record_type(c, dialect)}" for c in table.columns)
-    selected = ", ".join(_selected(c) for c in table.columns)
+    columns = [c for c in table.columns if c.name in COLUMNS]
+    record = ", ".join(f"{c.name} {_record_type(c, dialect)}" for c in columns)
+    selected = ", ".join(_selected(c) for c in columns)
     return upsert_sql(f"SELECT {selected} FROM jsonb_to_recordset({parameter}::jsonb) AS r({record})")
 
 

@@ -4,12 +4,14 @@
 between COMMIT and `send()` loses the job. Here the message is written into `bookjobs_outbox` in the
 app's session; the relay (`bookjobs relay`, or a thread of `bookjobs up`) publishes committed rows
 with confirms and marks them sent. A relay that dies mid-batch publishes those rows again; each
-publication carries its own token, and the first one a worker starts claims the row, so a job
-runs once however many copies reach the queue.
+publication carries its own token and the row's random claim secret, and the first one a worker
+starts claims the row, so a job runs once however many copies reach the queue. A body published
+by anyone else cannot claim a row: it does not know the secret.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import dramatiq
@@ -45,6 +47,7 @@ def send_on_commit_with_options(
             actor_name=message.actor_name,
             body=message.encode(),
             delay_ms=delay,
+            claim_secret=secrets.token_hex(16),
         )
     )
     return message

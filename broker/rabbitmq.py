@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dramatiq.worker
 import pika.exceptions
-from dramatiq import Message
 from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
 from dramatiq.common import q_name
-from dramatiq.errors import ConnectionClosed, DecodeError
+from dramatiq.errors import ConnectionClosed
 
+from broker.envelope import InvalidEnvelope, decode_envelope
 from broker.policy import policy_for
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ class DeferredAckConsumer(_RabbitmqConsumer):
         self._handed_over: list[tuple[int, bool]] = []
         self._handed_over_lock = threading.Lock()
         self._wakeup_pending = False
+        #: Set once this connection is gone: deliveries it handed out can no longer be acked, and
+        #: RabbitMQ gives them to another consumer, so those not started yet must not run here.
+        self.closed = False
 
     def __next__(self):
         """dramatiq's, plus a size limit, and a ledger row for every body that is not a message."""
@@ -47,6 +51,7 @@ class DeferredAckConsumer(_RabbitmqConsumer):
             if method is None:
                 return None
         except (AssertionError, pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError) as e:
+            self.closed = True
             if getattr(e, "reply_code", None) == 404:
                 self.broker.queues_pending.add(q_name(self.queue_name))
             raise ConnectionClosed(e) from None
@@ -56,12 +61,14 @@ class DeferredAckConsumer(_RabbitmqConsumer):
                 method, body, f"Message of {len(body)} bytes exceeds MAX_MESSAGE_BYTES={limit}."
             )
         try:
-            message = Message.decode(body)
-        except DecodeError as error:
-            cause = error.__cause__ or error
-            return self._reject(method, body, f"Not a dramatiq message ({type(cause).__name__}: {cause}).")
+            message = decode_envelope(body, queue_name=self.queue_name)
+        except InvalidEnvelope as error:
+            return self._reject(method, body, str(error))
         self.known_tags.add(method.delivery_tag)
-        return _RabbitmqMessage(method.redelivered, method.delivery_tag, message)
+        delivery = _RabbitmqMessage(method.redelivered, method.delivery_tag, message)
+        delivery._consumer = self
+        delivery._received_at = time.monotonic()
+        return delivery
 
     def _reject(self, method, body: bytes, reason: str) -> None:
         """Dead-letter an unreadable delivery at once and say why in the ledger; the worker goes on."""
@@ -72,6 +79,10 @@ class DeferredAckConsumer(_RabbitmqConsumer):
         # On the consumer thread, before any later `multiple` ack could cover this tag.
         self.channel.basic_nack(method.delivery_tag, requeue=False)
         return None
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
 
     def ack(self, message) -> None:
         self._when_recorded(message, ack=True)
@@ -88,6 +99,9 @@ class DeferredAckConsumer(_RabbitmqConsumer):
             logger.warning("Could not send the last acks; those messages will be redelivered.", exc_info=True)
 
     def _when_recorded(self, message, *, ack: bool) -> None:
+        if getattr(message, "_consumer", self) is not self:
+            # Delivered on an earlier connection of this thread: its tag means another delivery now.
+            return
         written = getattr(message, "_ledger_written", None)
         if written is None:
             self._hand_over(message._tag, ack)

@@ -12,6 +12,7 @@ from dramatiq.common import current_millis, dq_name
 from sqlalchemy import select
 
 from broker.bulk import Publication, publish_confirmed
+from broker.middleware.redelivery import POSSIBLE_DUPLICATE
 from domain import db
 from domain.models.base import utcnow
 from domain.models.outbox import OutboxMessage
@@ -66,7 +67,10 @@ class Relay:
 
     def _prepare(self, row: OutboxMessage) -> tuple[Message, int | None]:
         token = f"{row.id}.{row.publish_count + 1}.{uuid.uuid4().hex[:8]}"
-        message = Message.decode(row.body).copy(options={"outbox_id": row.id, "outbox_publication": token})
+        options = {"outbox_id": row.id, "outbox_publication": token, "outbox_secret": row.claim_secret}
+        if row.publish_count:
+            options[POSSIBLE_DUPLICATE] = True  # an earlier publication may have reached the queue
+        message = Message.decode(row.body).copy(options=options)
         if not row.delay_ms:
             return message, None
         eta = int(row.created_at.timestamp() * 1000) + row.delay_ms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from domain.models.base import utcnow
@@ -28,3 +28,26 @@ def workers(session: Session) -> list[WorkerHeartbeat]:
 def is_stale(worker: WorkerHeartbeat, *, interval_seconds: float) -> bool:
     """True when `worker` has missed several heartbeats."""
     return utcnow() - worker.last_seen > timedelta(seconds=interval_seconds * STALE_AFTER_BEATS)
+
+
+def job_state(session: Session, message_id: str) -> tuple[str, str | None, WorkerHeartbeat | None] | None:
+    """(status, worker_id, that worker's heartbeat row) of a ledger row, or None if there is none."""
+    row = session.execute(select(Job.status, Job.worker_id).where(Job.message_id == message_id)).first()
+    if row is None:
+        return None
+    heartbeat = session.get(WorkerHeartbeat, row.worker_id) if row.worker_id else None
+    return row.status, row.worker_id, heartbeat
+
+
+def count_suppressed_duplicate(session: Session, message_id: str) -> None:
+    """Count one delivery of `message_id` that was acked without running, since its job had finished."""
+    session.execute(
+        update(Job)
+        .where(Job.message_id == message_id)
+        .values(duplicates_suppressed=Job.duplicates_suppressed + 1)
+    )
+
+
+def suppressed_duplicates(session: Session) -> int:
+    """How many duplicate deliveries the workers acked without running, over the whole ledger."""
+    return session.scalar(select(func.coalesce(func.sum(Job.duplicates_suppressed), 0))) or 0

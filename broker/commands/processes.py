@@ -49,7 +49,7 @@ def worker(
     modules: tuple[str, ...],
     shutdown_timeout: int,
 ) -> None:
-    """Run dramatiq worker processes over every actor (`dramatiq actors`, with these options)."""
+    """Run dramatiq worker processes over every actor; one that dies is restarted alone."""
     settings = load_settings()
     if settings.is_embedded:
         raise ConfigError(
@@ -57,8 +57,9 @@ def worker(
             "Set BROKER_URL=amqp://... or run everything in one process with `bookjobs up`."
         )
     import dramatiq.worker
-    from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
+
+    from broker.supervisor import Supervisor
 
     if prefetch:
         # Read by each Worker and by broker.rabbitmq.queue_prefetch; worker processes are forks of this one.
@@ -77,7 +78,7 @@ def worker(
     ]
     if queues:
         argv += ["--queues", *queues]
-    sys.exit(dramatiq_main(make_argument_parser().parse_args(argv)))
+    sys.exit(Supervisor(make_argument_parser().parse_args(argv), processes=processes).run())
 
 
 @click.command()
@@ -153,7 +154,11 @@ def _run_embedded(embedded: EmbeddedRuntime, address: tuple[str, int] | None, de
 def _supervise(commands: list[list[str]], demo_settings: Settings | None = None) -> None:
     """Start `bookjobs` sub-`commands`; stop all of them when one ends or this process is told to stop."""
     stop = _stop_on_signals()
-    children = [subprocess.Popen([sys.executable, "-m", "broker", *command]) for command in commands]
+    # Each child in a process group of its own: Ctrl-C reaches only this process, which tells each
+    # child once (SIGTERM), instead of every child getting the terminal's SIGINT and then SIGTERM.
+    children = [
+        subprocess.Popen([sys.executable, "-m", "broker", *command], process_group=0) for command in commands
+    ]
     for command, child in zip(commands, children, strict=True):
         click.echo(f"bookjobs is up: `bookjobs {' '.join(command)}` (pid {child.pid}).")
     if demo_settings is not None:

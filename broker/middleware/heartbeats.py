@@ -52,19 +52,23 @@ class Heartbeats(dramatiq.Middleware):
             logger.warning("Could not remove the heartbeat of %s.", worker_id(), exc_info=True)
 
     def before_process_message(self, broker: dramatiq.Broker, message) -> None:
+        message._heartbeat_counted = True
         with self._lock:
             self._in_flight += 1
 
     def after_process_message(self, broker: dramatiq.Broker, message, *, result=None, exception=None) -> None:
-        with self._lock:
-            self._in_flight -= 1
-            self._processed += 1
-            self._failed += exception is not None
+        self._finish(message, failed=exception is not None)
 
     def after_skip_message(self, broker: dramatiq.Broker, message) -> None:
+        self._finish(message, failed=False)
+
+    def _finish(self, message, *, failed: bool) -> None:
+        if not getattr(message, "_heartbeat_counted", False):
+            return  # skipped before this middleware saw it start
         with self._lock:
             self._in_flight -= 1
             self._processed += 1
+            self._failed += failed
 
     def _run(self) -> None:
         while True:

@@ -101,8 +101,8 @@ class Ledger(dramatiq.Middleware):
         self._record_final(message, event)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        if getattr(message, "_outbox_duplicate", False):
-            return  # the copy that ran owns this message id's row
+        if getattr(message, "_ledger_ignore", False):
+            return  # a copy that did not run (a duplicate, a stale delivery): the run owns the row
         status = JobStatus.DEAD if message.failed else JobStatus.SKIPPED
         fields = _error_fields(message._exception) if message._exception else {}
         self._record_final(message, self._finished(broker, message, status, **fields))

@@ -55,6 +55,9 @@ class Job(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     traceback: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Deliveries of this message acked without running because the job had already finished.
+    #: Kept by its own UPDATE, never by the ledger's upsert (see broker.ledger.COLUMNS).
+    duplicates_suppressed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_bookjobs_jobs_queue_status_enqueued", "queue_name", "status", "enqueued_at"),

@@ -25,6 +25,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     publish_count: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64))  # the publication a worker ran
+    #: A random secret the relay puts in each publication; a worker claims the row only with it.
+    claim_secret: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index(

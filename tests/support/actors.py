@@ -36,6 +36,16 @@ effects = Table(
 )
 
 
+#: One row per committed run of `record_effect`, never deduplicated: a job that runs twice shows twice.
+runs = Table(
+    "test_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
 def create_tables() -> None:
     """Create the attempts table in the current database (idempotent)."""
     metadata.create_all(db.get_engine())
@@ -101,6 +111,7 @@ def record_effect(key: str, seconds: float = 0.0) -> str:
         session.execute(
             pg_insert(effects).values(message_id=message_id, key=key, at=utcnow()).on_conflict_do_nothing()
         )
+        session.execute(insert(runs).values(message_id=message_id, at=utcnow()))
     return message_id
 
 

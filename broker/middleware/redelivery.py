@@ -1,0 +1,148 @@
+"""A job that finished never runs again: deliveries that may repeat one ask the ledger first."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import dramatiq
+from dramatiq.middleware import SkipMessage
+
+from broker.ledger import LedgerWriter
+from broker.middleware.ledger import HOSTNAME, worker_id
+from domain import db
+from domain import ledger as ledger_service
+from domain.models.base import utcnow
+from domain.models.jobs import FINAL_STATUSES, JobStatus, WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+#: Option a sender sets on a copy that may repeat a message already sent (bulk retries, the relay).
+POSSIBLE_DUPLICATE = "possible_duplicate"
+#: How many times a copy has waited for another worker's run of the same job.
+DUPLICATE_CHECKS = "duplicate_checks"
+#: A worker silent for this many heartbeats is taken for dead (see domain.ledger.STALE_AFTER_BEATS).
+STALE_AFTER_BEATS = ledger_service.STALE_AFTER_BEATS
+
+
+class StaleDelivery(SkipMessage):
+    """Fetched on a connection that has since closed: RabbitMQ gives the message to another consumer."""
+
+
+class DuplicateSuppressed(SkipMessage):
+    """The ledger says this message's job already finished: this delivery is acked without running."""
+
+
+class DuplicateDeferred(SkipMessage):
+    """The same job is running elsewhere (or the ledger cannot say): this copy comes back later."""
+
+
+class Redelivery(dramatiq.Middleware):
+    """Runs a redelivered (AMQP `redelivered`) or possibly duplicated message only if its job has
+    not finished. Fresh deliveries pay a set insert; only the rare copies query the ledger.
+
+    - final row (done, dead, skipped): acked unrun, counted in `duplicates_suppressed`;
+    - `running` on a live worker (or in this process): requeued with a delay, checked again then;
+    - anything else (a dead worker's `running`, no final row): runs.
+
+    A copy waits `grace` seconds after its delivery before it reads the ledger, so a run that
+    finished on another worker just before the redelivery has time to reach the ledger.
+    """
+
+    def __init__(self, *, writer: LedgerWriter | None, heartbeat_interval: float, grace: float = 0.5) -> None:
+        self.writer = writer
+        self.heartbeat_interval = heartbeat_interval
+        self.grace = grace
+        self._running: Counter[str] = Counter()  # message ids running in this process
+        self._lock = threading.Lock()
+
+    def before_process_message(self, broker: dramatiq.Broker, message) -> None:
+        consumer = getattr(message, "_consumer", None)
+        if consumer is not None and consumer.closed:
+            message._ledger_ignore = True
+            raise StaleDelivery(f"Message {message.message_id} came on a closed connection; not run here.")
+        if getattr(message, "redelivered", False) or message.options.get(POSSIBLE_DUPLICATE):
+            self._check(broker, message)
+        with self._lock:
+            self._running[message.message_id] += 1
+        message._redelivery_tracked = True
+
+    def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        self._untrack(message)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message) -> None:
+        self._untrack(message)
+
+    def _untrack(self, message) -> None:
+        if getattr(message, "_redelivery_tracked", False):
+            with self._lock:
+                self._running[message.message_id] -= 1
+                if self._running[message.message_id] <= 0:
+                    del self._running[message.message_id]
+
+    def _check(self, broker: dramatiq.Broker, message) -> None:
+        message_id = message.message_id
+        with self._lock:
+            running_here = self._running[message_id] > 0
+        if running_here:
+            return self._defer(broker, message, "it is running in this process")
+        received_at = getattr(message, "_received_at", None)
+        wait = self.grace - (time.monotonic() - received_at) if received_at is not None else self.grace
+        if wait > 0:
+            time.sleep(wait)
+        if self.writer is not None:
+            self.writer.flush()  # this process's own finished runs must be visible to the query
+        try:
+            with db.session_scope() as session:
+                state = ledger_service.job_state(session, message_id)
+                if state is not None and state[0] in FINAL_STATUSES:
+                    ledger_service.count_suppressed_duplicate(session, message_id)
+        except Exception as error:
+            logger.warning("Cannot read the ledger row of %s (%s); checking later.", message_id, error)
+            return self._defer(broker, message, "the ledger cannot be read")
+        if state is None:
+            return
+        status, owner, heartbeat = state
+        if status in FINAL_STATUSES:
+            message._ledger_ignore = True
+            logger.info(
+                "Message %s already ended %s; this copy is acked without running.", message_id, status
+            )
+            raise DuplicateSuppressed(f"Message {message_id} already ended {status}.")
+        if status == JobStatus.RUNNING and owner != worker_id() and self._alive(heartbeat):
+            self._defer(broker, message, f"it is running on {owner}")
+
+    def _alive(self, heartbeat: WorkerHeartbeat | None) -> bool:
+        """True while the worker of `heartbeat` beats (and, on this host, its process exists)."""
+        if heartbeat is None:
+            return False
+        if utcnow() - heartbeat.last_seen > timedelta(seconds=self.heartbeat_interval * STALE_AFTER_BEATS):
+            return False
+        if heartbeat.hostname == HOSTNAME:
+            try:
+                os.kill(heartbeat.pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+        return True
+
+    def _defer(self, broker: dramatiq.Broker, message, why: str) -> None:
+        """Requeue a copy of `message` (same id) to be checked again later, and ack this one unrun."""
+        checks = int(message.options.get(DUPLICATE_CHECKS, 0)) + 1
+        delay_ms = min(1000 * 2 ** min(checks - 1, 6), 60_000)
+        copy = message.copy(
+            queue_name=message.queue_name.removesuffix(".DQ"),
+            options={POSSIBLE_DUPLICATE: True, DUPLICATE_CHECKS: checks},
+        )
+        copy.options.pop("eta", None)
+        broker.enqueue(copy, delay=delay_ms)
+        message._ledger_ignore = True
+        logger.info(
+            "Message %s may be a duplicate (%s); checking again in %d ms.", message.message_id, why, delay_ms
+        )
+        raise DuplicateDeferred(f"Message {message.message_id} deferred: {why}.")

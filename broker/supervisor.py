@@ -1,0 +1,143 @@
+"""Worker processes under a supervisor that restarts one dead child alone.
+
+dramatiq's own main process stops every child as soon as one dies (dramatiq#882): one OOM kill
+takes the whole worker down until something restarts it. Here each child is dramatiq's own
+`worker_process`, and the supervisor keeps `processes` of them alive: a child that dies is logged
+with the reason and replaced, while the others keep consuming. SIGINT or SIGTERM stops them all,
+each child told once, so in-flight jobs finish and their acks go out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from dramatiq.canteen import Canteen
+from dramatiq.cli import RET_IMPORT, try_block_signals, try_unblock_signals, worker_process
+
+logger = logging.getLogger("bookjobs.supervisor")
+
+#: A child that dies this many times within RESTART_WINDOW seconds is restarted after a growing pause.
+CRASH_LOOP_RESTARTS = 5
+RESTART_WINDOW = 60.0
+MAX_RESTART_PAUSE = 30.0
+#: Exit codes after which a new child would fail the same way: the supervisor stops instead.
+FATAL_EXIT_CODES = frozenset({RET_IMPORT})
+
+
+@dataclass
+class Child:
+    """One slot of the worker: its current process and when it was (re)started."""
+
+    slot: int
+    process: multiprocessing.Process
+    restarts: deque[float] = field(default_factory=lambda: deque(maxlen=4 * CRASH_LOOP_RESTARTS))
+    restart_at: float | None = None
+
+
+class Supervisor:
+    """Keeps `processes` dramatiq worker processes running with dramatiq's parsed `args`."""
+
+    def __init__(self, args: argparse.Namespace, *, processes: int) -> None:
+        self.args = args
+        self.processes = processes
+        self.context = multiprocessing.get_context("fork")
+        self.canteen = self.context.Value(Canteen)
+        self.children: list[Child] = []
+        self.stopping = False
+        self.exit_code = 0
+
+    def run(self) -> int:
+        """Start the children and supervise them until they all stopped; the exit code."""
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        self.children = [Child(slot, self._spawn(slot)) for slot in range(self.processes)]
+        logger.info("Supervising %d worker processes (pids %s).", self.processes, self.pids())
+        while any(child.process.is_alive() or child.restart_at is not None for child in self.children):
+            for child in self.children:
+                self._watch(child)
+            time.sleep(0.2)
+        logger.info("Every worker process has stopped.")
+        return self.exit_code
+
+    def pids(self) -> list[int]:
+        return [child.process.pid for child in self.children if child.process.pid is not None]
+
+    def _spawn(self, slot: int) -> multiprocessing.Process:
+        event = self.context.Event()
+        process = self.context.Process(
+            target=_child_main, args=(self.args, slot, self.canteen, event), name=f"worker-{slot}"
+        )
+        # Blocked while forking, as dramatiq does: the child unblocks them once its handlers are set.
+        try_block_signals()
+        try:
+            process.start()
+        finally:
+            try_unblock_signals()
+        return process
+
+    def _watch(self, child: Child) -> None:
+        now = time.monotonic()
+        if child.restart_at is not None:
+            if self.stopping:
+                child.restart_at = None
+            elif now >= child.restart_at:
+                child.restart_at = None
+                child.process = self._spawn(child.slot)
+                logger.warning("Worker process %d restarted as pid %d.", child.slot, child.process.pid)
+            return
+        if child.process.is_alive() or child.process.exitcode is None or self.stopping:
+            return
+        code = child.process.exitcode
+        logger.error("Worker process %d (pid %d) %s.", child.slot, child.process.pid, describe_exit(code))
+        child.process.close()
+        if code in FATAL_EXIT_CODES:
+            logger.critical("A new worker process would fail the same way; stopping the worker.")
+            self.exit_code = code
+            self.stop()
+            return
+        child.restarts.append(now)
+        child.restart_at = now + restart_pause(child.restarts, now)
+
+    def _on_signal(self, signum: int, _frame) -> None:
+        if self.stopping:
+            logger.info("Already stopping; waiting for in-flight jobs to finish.")
+            return
+        logger.info("Received %s; stopping every worker process.", signal.Signals(signum).name)
+        self.stop()
+
+    def stop(self) -> None:
+        """Tell each live child once to finish its jobs and exit (SIGTERM)."""
+        self.stopping = True
+        for child in self.children:
+            if child.process.is_alive():
+                child.process.terminate()
+
+
+def _child_main(args: argparse.Namespace, slot: int, canteen, event) -> None:
+    """One worker process: dramatiq's own, writing its output to this process's stderr."""
+    worker_process(args, slot, sys.stderr, canteen, event)
+
+
+def describe_exit(code: int) -> str:
+    """`died: killed by SIGKILL` or `exited with code 3`, for the log."""
+    if code < 0:
+        try:
+            return f"died: killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"died: killed by signal {-code}"
+    return f"exited with code {code}" if code else "exited"
+
+
+def restart_pause(restarts: deque[float], now: float) -> float:
+    """No pause for an occasional death; a growing one once a child keeps dying within RESTART_WINDOW."""
+    recent = [at for at in restarts if now - at <= RESTART_WINDOW]
+    if len(recent) < CRASH_LOOP_RESTARTS:
+        return 0.0
+    return min(2.0 ** (len(recent) - CRASH_LOOP_RESTARTS + 1), MAX_RESTART_PAUSE)

@@ -10,6 +10,8 @@ each child told once, so in-flight jobs finish and their acks go out.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import signal
@@ -29,6 +31,8 @@ RESTART_WINDOW = 60.0
 MAX_RESTART_PAUSE = 30.0
 #: Exit codes after which a new child would fail the same way: the supervisor stops instead.
 FATAL_EXIT_CODES = frozenset({RET_IMPORT})
+#: prctl(2) option: the signal this process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -59,7 +63,7 @@ class Supervisor:
             signal.signal(sig, self._on_signal)
         self.children = [Child(slot, self._spawn(slot)) for slot in range(self.processes)]
         logger.info("Supervising %d worker processes (pids %s).", self.processes, self.pids())
-        while any(child.process.is_alive() or child.restart_at is not None for child in self.children):
+        while any(child.restart_at is not None or child.process.is_alive() for child in self.children):
             for child in self.children:
                 self._watch(child)
             time.sleep(0.2)
@@ -96,7 +100,6 @@ class Supervisor:
             return
         code = child.process.exitcode
         logger.error("Worker process %d (pid %d) %s.", child.slot, child.process.pid, describe_exit(code))
-        child.process.close()
         if code in FATAL_EXIT_CODES:
             logger.critical("A new worker process would fail the same way; stopping the worker.")
             self.exit_code = code
@@ -122,7 +125,17 @@ class Supervisor:
 
 def _child_main(args: argparse.Namespace, slot: int, canteen, event) -> None:
     """One worker process: dramatiq's own, writing its output to this process's stderr."""
+    _stop_with_parent()
     worker_process(args, slot, sys.stderr, canteen, event)
+
+
+def _stop_with_parent() -> None:
+    """Ask Linux for a SIGTERM when the supervisor dies, so no orphaned child goes on consuming."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        logger.debug("No parent-death signal on this platform.")
 
 
 def describe_exit(code: int) -> str:

@@ -52,7 +52,12 @@ def send_session_reminder(mentor_session_id: int) -> dict:
     ).as_dict()
 
 
-@dramatiq.actor(queue_name="email")
+def check_email(to: str, subject: str, template: str = "notification", context: dict | None = None) -> None:
+    """Refuse at send() a mail that could never go out: bad address or subject, missing template values."""
+    notification_service.check_notification(to=to, subject=subject, template=template, context=context or {})
+
+
+@dramatiq.actor(queue_name="email", validate=check_email)
 def send_email(to: str, subject: str, template: str = "notification", context: dict | None = None) -> dict:
     """An app's own mail, rendered from one of the templates."""
     return notification_service.send_notification(

@@ -9,6 +9,7 @@ import dramatiq
 from dramatiq.common import current_millis, dq_name
 
 from broker.bulk import Publication, publish_confirmed
+from broker.middleware.redelivery import POSSIBLE_DUPLICATE
 from broker.sending import check_arguments
 from domain.errors import InvalidArgument, TransientError
 
@@ -16,14 +17,41 @@ BATCH_SIZE = 5_000
 
 
 class BulkSendError(TransientError):
-    """Some messages of a `send_many` were not confirmed by the broker; `.unconfirmed` lists them."""
+    """Some messages of a `send_many` were not confirmed by the broker.
 
-    def __init__(self, reason: str, confirmed: list[str], unconfirmed: list[str]) -> None:
+    `.unconfirmed` lists their message ids and `.unconfirmed_items` their arguments, in the same
+    order; `.resend()` sends exactly those again under the same ids. An unconfirmed message may
+    still have reached the queue (the connection can drop between the broker's write and its
+    confirm), so the copies are marked as possible duplicates: a worker runs such a copy only if
+    the ledger says the job has not finished, and a job runs once however the retry turns out.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        confirmed: list[str],
+        unconfirmed: list[dramatiq.Message],
+        *,
+        actor: dramatiq.Actor,
+        delay_ms: int | None,
+        priority: int | None,
+    ) -> None:
         super().__init__(
             f"{len(unconfirmed)} of {len(confirmed) + len(unconfirmed)} messages were not confirmed "
-            f"({reason}); the first: {unconfirmed[:5]}. The others were confirmed."
+            f"({reason}); the first: {[m.message_id for m in unconfirmed[:5]]}. The others were "
+            "confirmed; `error.resend()` sends the unconfirmed ones again under the same ids."
         )
-        self.confirmed, self.unconfirmed = confirmed, unconfirmed
+        self.confirmed = confirmed
+        self.unconfirmed = [m.message_id for m in unconfirmed]
+        self.unconfirmed_items = [{"args": list(m.args), "kwargs": dict(m.kwargs)} for m in unconfirmed]
+        self._resend = {"actor": actor, "delay_ms": delay_ms, "priority": priority}
+
+    def resend(self, **options: Any) -> list[dramatiq.Message]:
+        """`send_many` of the unconfirmed items again, with their message ids (BulkSendError again if
+        the broker is still away)."""
+        resend = {**self._resend, **options}
+        actor = resend.pop("actor")
+        return send_many(actor, self.unconfirmed_items, message_ids=self.unconfirmed, **resend)
 
 
 def send_many(
@@ -33,15 +61,26 @@ def send_many(
     delay_ms: int | None = None,
     priority: int | None = None,
     batch_size: int = BATCH_SIZE,
+    message_ids: Sequence[str] | None = None,
 ) -> list[dramatiq.Message]:
     """Enqueue one job per item (a list of arguments, or `{"args": [...], "kwargs": {...}}`).
 
     Every message is confirmed by RabbitMQ when this returns; otherwise BulkSendError names those
     that were not (later batches are then not sent). On other brokers each message is enqueued the
     usual way. Arguments are checked against the actor's signature before anything is sent.
+
+    `message_ids` (one per item) re-sends messages that may already be queued, as
+    `BulkSendError.resend()` does: the copies keep those ids and are checked against the ledger.
     """
-    options = {"broker_priority": priority} if priority is not None else {}
-    messages = [actor.message_with_options(args=a, kwargs=k, **options) for a, k in _arguments(actor, items)]
+    options: dict[str, Any] = {"broker_priority": priority} if priority is not None else {}
+    checked = _arguments(actor, items)
+    if message_ids is not None:
+        if len(message_ids) != len(checked):
+            raise InvalidArgument(f"{len(message_ids)} message ids for {len(checked)} items.")
+        options[POSSIBLE_DUPLICATE] = True
+    messages = [actor.message_with_options(args=a, kwargs=k, **options) for a, k in checked]
+    if message_ids is not None:
+        messages = [m.copy(message_id=str(i)) for m, i in zip(messages, message_ids, strict=True)]
     broker = actor.broker
     if not hasattr(broker, "parameters"):  # not RabbitMQ: the broker's own enqueue confirms each message
         return [broker.enqueue(message, delay=delay_ms) for message in messages]
@@ -61,10 +100,16 @@ def send_many(
         missing = confirmations.unconfirmed(len(batch))
         if missing:
             reason = confirmations.error or f"the broker refused {len(confirmations.nacked)}"
-            unconfirmed = [batch[i].message_id for i in missing] + [
-                m.message_id for m in messages[start + len(batch) :]
-            ]
-            raise BulkSendError(reason, [m.message_id for m in sent], unconfirmed)
+            # The originals (not the delay-queue copies), so a resend routes them the same way again.
+            unconfirmed = [messages[start + i] for i in missing] + messages[start + len(batch) :]
+            raise BulkSendError(
+                reason,
+                [m.message_id for m in sent],
+                unconfirmed,
+                actor=actor,
+                delay_ms=delay_ms,
+                priority=priority,
+            )
     return sent
 
 

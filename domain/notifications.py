@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.db import SessionScope
-from domain.errors import NotFound
+from domain.errors import InvalidArgument, NotFound
 from domain.mail import tokens
-from domain.mail.addresses import parse_address
+from domain.mail.addresses import check_header, parse_address
 from domain.mail.message import build_message
 from domain.mail.outbox import Delivery, deliver
-from domain.mail.templates import render
+from domain.mail.templates import RenderedMail, render
 from domain.mail.transport import Transport
 from domain.models.accounts import MentorSession, User
 from domain.models.base import utcnow
@@ -87,8 +87,7 @@ def send_notification(
     request_key: str,
 ) -> Delivery:
     """An app's own mail from one of the templates, to any valid address."""
-    parse_address(to)
-    mail = render(template, context.get("locale"), {"subject": subject, **context})
+    mail = check_notification(to=to, subject=subject, template=template, context=context)
     return deliver(
         scope,
         dedupe_key=f"email:{request_key}",
@@ -97,6 +96,18 @@ def send_notification(
         compose=lambda _: build_message(sender=config.sender, recipient=to, recipient_name="", mail=mail),
         transport=config.transport,
     )
+
+
+def check_notification(*, to: str, subject: str, template: str, context: dict[str, Any]) -> RenderedMail:
+    """The rendered mail, or InvalidArgument naming what cannot be sent: a bad address, a subject
+    that could inject headers or is too long, a template variable the context lacks."""
+    parse_address(to)
+    check_header(subject, "subject")
+    if not isinstance(context, dict):
+        raise InvalidArgument(f"The mail context must be an object, not {type(context).__name__}.")
+    mail = render(template, context.get("locale"), {"subject": subject, **context})
+    check_header(mail.subject, "subject")
+    return mail
 
 
 def sessions_to_remind(session: Session, *, now: datetime | None = None) -> list[int]:

@@ -11,6 +11,9 @@ from domain import db
 from domain import demo as demo_data
 from domain.models.books import Book
 
+#: No demo user has this id.
+MISSING_USER_ID = 999_999
+
 
 def run_demo(settings: Settings, *, timeout: float = 120.0) -> None:
     """Load the demo data and send its jobs; returns once the book is processed and its images queued."""
@@ -22,7 +25,8 @@ def run_demo(settings: Settings, *, timeout: float = 120.0) -> None:
     email.send_verification_email.send(data.user_id)
     welcome = {"body": "Ваша первая книга уже обрабатывается."}
     email.send_email.send("reader@bookreader.local", "Добро пожаловать в BookReader", context=welcome)
-    email.send_email.send("not an address", "Refused on purpose: it shows as dead", context=welcome)
+    # A verification mail for a user who does not exist: dead on purpose, so a failure shows too.
+    email.send_verification_email.send(MISSING_USER_ID)
     reading.close_abandoned_sessions.send()
     click.echo(f"demo: book {data.book_id} is being processed; a verification mail and a welcome mail sent.")
     deadline = time.monotonic() + timeout

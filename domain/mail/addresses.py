@@ -14,10 +14,34 @@ ADDRESS = re.compile(
 )
 
 
+#: Every character some mail or text parser takes for a line break: CR, LF, VT, FF, FS, GS, RS,
+#: NEL and the Unicode line and paragraph separators.
+LINE_BREAKS = frozenset("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+#: An RFC 2047 encoded word: Python's email package decodes it, and what it decodes to is not checked.
+ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?")
+#: The longest value of each header kind; the subject is stored in the mail outbox (500 characters).
+MAX_LENGTHS = {"subject": 500, "address": 254, "display name": 200}
+
+
 def check_header(value: str, name: str) -> str:
-    """`value` unchanged, or InvalidArgument if it could inject a header (CR or LF)."""
-    if "\r" in value or "\n" in value:
-        raise InvalidArgument(f"The {name} {value!r} contains a line break; header injection refused.")
+    """`value` unchanged, or InvalidArgument if it could inject a header or is too long to keep.
+
+    Refused: any line-break character, any other control character (NUL included), and RFC 2047
+    encoded words, which the email package would decode into text that was never checked.
+    """
+    if not isinstance(value, str):
+        raise InvalidArgument(f"The {name} must be text, not {type(value).__name__} {value!r:.80}.")
+    if any(char in LINE_BREAKS for char in value):
+        raise InvalidArgument(f"The {name} {value!r:.120} contains a line break; header injection refused.")
+    if not value.isprintable():
+        raise InvalidArgument(f"The {name} {value!r:.120} contains a control character.")
+    if ENCODED_WORD.search(value):
+        raise InvalidArgument(
+            f"The {name} {value!r:.120} contains an RFC 2047 encoded word; write the text itself instead."
+        )
+    limit = MAX_LENGTHS.get(name)
+    if limit is not None and len(value) > limit:
+        raise InvalidArgument(f"The {name} is {len(value)} characters long; at most {limit} are allowed.")
     return value
 
 

@@ -7,7 +7,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    UndefinedError,
+    select_autoescape,
+)
 
 from domain.errors import InvalidArgument
 
@@ -63,4 +70,8 @@ def render(template: str, locale: str | None, context: dict[str, Any]) -> Render
         html = env.get_template(f"{template}.{locale}.html").render(values)
     except TemplateNotFound as error:
         raise InvalidArgument(f"Mail template file {error.name!r} is missing.") from None
+    except UndefinedError as error:
+        raise InvalidArgument(
+            f"Mail template {template!r} needs a value the context does not give: {error}."
+        ) from None
     return RenderedMail(template=template, subject=subject.strip(), text=text, html=html)

@@ -10,15 +10,19 @@ from __future__ import annotations
 import os
 import random
 import signal
+import threading
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+import pika
 import pytest
 from sqlalchemy import func, select
 
 import tests.support.actors as test_actors
-from broker.send_many import send_many
+from broker.factory import with_amqp_defaults
+from broker.inspect import BrokerInspector
+from broker.send_many import BulkSendError, send_many
 from domain import db
 from domain.models.base import utcnow
 from domain.models.jobs import Job
@@ -162,3 +166,38 @@ def test_postgresql_unreachable_for_twenty_seconds_loses_nothing_and_repeats_no_
     proxy.restore()
 
     assert_each_effect_exactly_once(sent, service_settings.broker_url, timeout=180)
+
+
+def test_a_bulk_send_cut_mid_batch_and_resent_runs_every_job_once(
+    effects_of, start_worker, service_settings, proxy_for, rabbitmq_broker
+):
+    proxy, proxied_url = proxy_for(service_settings.broker_url, 5672)
+    direct = rabbitmq_broker.parameters
+    rabbitmq_broker.parameters = pika.URLParameters(with_amqp_defaults(proxied_url))
+    items = [[f"bulk{n}", 0.0] for n in range(20_000)]
+
+    def cut_once_the_queue_fills() -> None:
+        with BrokerInspector(service_settings.broker_url) as inspector:
+            wait_for(lambda: (inspector.message_count("default") or (0,))[0] > 2_000, timeout=30)
+        proxy.cut()
+
+    cutter = threading.Thread(target=cut_once_the_queue_fills)
+    cutter.start()
+    with pytest.raises(BulkSendError) as raised:
+        send_many(test_actors.record_effect, items, batch_size=20_000)
+    cutter.join()
+    error = raised.value
+    rabbitmq_broker.parameters = direct
+    with BrokerInspector(service_settings.broker_url) as inspector:
+        queued = inspector.message_count("default")[0]
+    already_queued = queued - len(error.confirmed)
+    assert already_queued > 0, "no unconfirmed message had reached the queue; cut later"
+    resent = error.resend()
+
+    assert len(resent) == len(error.unconfirmed)
+    sent = error.confirmed + error.unconfirmed
+    start_worker(processes=2, threads=8)
+    assert_each_effect_exactly_once(sent, service_settings.broker_url, timeout=180)
+    with db.session_scope() as session:
+        suppressed = session.scalar(select(func.sum(Job.duplicates_suppressed)))
+    assert suppressed == already_queued  # each copy that got through the cut was acked unrun

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import uuid
 from datetime import timedelta
 
@@ -11,11 +13,13 @@ from sqlalchemy import select
 
 from actors import email as email_actors
 from domain import db
+from domain.errors import InvalidArgument
 from domain.mail import tokens
 from domain.models.accounts import AuthToken, MentorSession, User
 from domain.models.base import utcnow
 from domain.models.jobs import Job
 from domain.models.mail import OutboxMail
+from tests.integration.test_bad_input import publish
 from tests.support import actors as test_actors
 from tests.support.ledger import wait_for, wait_for_status
 
@@ -178,3 +182,31 @@ def test_the_hourly_reminder_scan_reminds_each_session_once_even_when_run_twice(
     assert "Борис Смирнов" in body(mail, "plain")
     with db.session_scope() as session:
         assert session.get(MentorSession, soon_id).reminder_sent_at is not None
+
+
+def test_a_mail_that_could_never_go_out_is_refused_at_send_and_a_published_one_is_dead_unsent(
+    service_settings, rabbitmq_broker, start_worker, smtp_server
+):
+    injected = "=?utf-8?q?Hi=0D=0AReply-To=3A_attacker=40evil.test?="
+    with pytest.raises(InvalidArgument, match="RFC 2047 encoded word"):
+        email_actors.send_email.send("reader@example.org", injected)
+    with pytest.raises(InvalidArgument, match="'body' is undefined"):
+        email_actors.send_email.send("reader@example.org", "Привет")
+
+    message_id = str(uuid.uuid4())  # the same mail published by hand, past send()'s check
+    fields = {
+        "queue_name": "email",
+        "actor_name": "send_email",
+        "args": ["reader@example.org", injected, "notification", {"body": "x"}],
+        "kwargs": {},
+        "options": {},
+        "message_id": message_id,
+        "message_timestamp": int(time.time() * 1000),
+    }
+    publish(service_settings.broker_url, "email", json.dumps(fields).encode())
+    good = email_actors.send_email.send("reader@example.org", "Привет", "notification", {"body": "x"})
+    start_worker(SMTP_URL=smtp_server.url)
+
+    assert "RFC 2047 encoded word" in wait_for_status(message_id, "dead").error_message
+    wait_for_status(good.message_id, "done")
+    assert [str(mail["Subject"]) for mail in smtp_server.accepted] == ["Привет"]

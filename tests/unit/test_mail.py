@@ -18,6 +18,7 @@ from domain.mail.transport import FileTransport, SmtpTransport
 from domain.models.accounts import AuthToken, User
 from domain.models.base import utcnow
 from domain.models.mail import OutboxMail
+from domain.notifications import check_notification
 
 SENDER = "BookReader <noreply@bookreader.local>"
 
@@ -48,6 +49,26 @@ def test_a_line_break_in_any_header_value_is_refused():
         build_message(sender=SENDER, recipient="a@example.com", recipient_name="", mail=mail)
     with pytest.raises(InvalidArgument, match=r"display name .* header injection refused"):
         parse_address("a@example.com", display_name="Eve\nBcc: x@example.com")
+
+
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [
+        ("=?utf-8?q?Hi=0D=0AReply-To=3A_attacker=40evil.test?=", "RFC 2047 encoded word"),
+        ("=?UTF-8?B?SGkNCkZyb206IGV2aWxAZXZpbC50ZXN0?=", "RFC 2047 encoded word"),
+        *((f"Hi{char}Bcc: x@evil.test", "line break") for char in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"),
+        ("before\x00after", "control character"),
+        ("x" * 501, "501 characters long; at most 500"),
+    ],
+)
+def test_header_values_that_could_inject_or_not_be_stored_are_refused_before_sending(subject, reason):
+    with pytest.raises(InvalidArgument, match=reason):
+        check_notification(to="a@example.com", subject=subject, template="notification", context={"body": 1})
+
+
+def test_a_template_value_the_caller_did_not_pass_is_named():
+    with pytest.raises(InvalidArgument, match="needs a value the context does not give: 'body' is undefined"):
+        check_notification(to="a@example.com", subject="Привет", template="notification", context={})
 
 
 def test_mails_are_russian_by_default_and_english_by_locale():

@@ -30,6 +30,8 @@ class Settings:
     image_api_url: str | None = None
     image_daily_limit: int = 50
     dashboard_token: str | None = None
+    #: Host names the dashboard answers to besides loopback ones (DNS-rebinding guard).
+    dashboard_hosts: tuple[str, ...] = ()
     ledger_enabled: bool = True
     ledger_flush_interval: float = 0.05
     ledger_durable_ack: bool = True
@@ -62,6 +64,9 @@ class Settings:
             image_api_url=_optional_url(env, "IMAGE_API_URL", ("http", "https")),
             image_daily_limit=int(_positive(env, "IMAGE_DAILY_LIMIT", defaults.image_daily_limit)),
             dashboard_token=env.get("DASHBOARD_TOKEN") or None,
+            dashboard_hosts=tuple(
+                host.strip().lower() for host in env.get("DASHBOARD_HOSTS", "").split(",") if host.strip()
+            ),
             ledger_enabled=_flag(env, "BOOKJOBS_LEDGER", defaults.ledger_enabled),
             ledger_flush_interval=_positive(
                 env, "BOOKJOBS_LEDGER_FLUSH_SECONDS", defaults.ledger_flush_interval

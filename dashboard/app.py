@@ -15,7 +15,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broker.settings import Settings
-from dashboard.ratelimit import RateLimiter
+from dashboard.ratelimit import LoginThrottle, RateLimiter
+from dashboard.request_guard import WRITE_METHODS, host_refusal, write_refusal
 from dashboard.security import CSRF_COOKIE, SECURITY_HEADERS, Guard, NotLoggedIn
 from domain.errors import InvalidArgument, NotFound
 
@@ -36,6 +37,7 @@ class Dashboard:
     guard: Guard
     admin_limiter: RateLimiter
     templates: Jinja2Templates
+    login_throttle: LoginThrottle
 
 
 def dashboard_of(request: Request) -> Dashboard:
@@ -55,7 +57,7 @@ def create_app(settings: Settings, broker: dramatiq.Broker) -> FastAPI:
     )
     templates = Jinja2Templates(directory=str(TEMPLATES))
     app.state.dashboard = Dashboard(
-        settings, broker, Guard(settings.dashboard_token), RateLimiter(5, 60.0), templates
+        settings, broker, Guard(settings.dashboard_token), RateLimiter(5, 60.0), templates, LoginThrottle()
     )
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -65,7 +67,11 @@ def create_app(settings: Settings, broker: dramatiq.Broker) -> FastAPI:
 
     @app.middleware("http")
     async def headers(request: Request, call_next) -> Response:
-        response = await call_next(request)
+        refusal = _refusal(request, settings)
+        if refusal is not None:
+            response: Response = JSONResponse({"detail": refusal[1]}, status_code=refusal[0])
+        else:
+            response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         new_csrf = getattr(request.state, "new_csrf", None)
@@ -75,6 +81,21 @@ def create_app(settings: Settings, broker: dramatiq.Broker) -> FastAPI:
         return response
 
     return app
+
+
+def _refusal(request: Request, settings: Settings) -> tuple[int, str] | None:
+    """(status, reason) when the request must not reach a route: foreign Host, cross-site write."""
+    host = host_refusal(
+        request.headers.get("host", ""),
+        token_set=settings.dashboard_token is not None,
+        allowed=settings.dashboard_hosts,
+    )
+    if host is not None:
+        return 421, host
+    if request.method in WRITE_METHODS:
+        root = request.scope.get("root_path", "")
+        return write_refusal(request, api=request.url.path.startswith(f"{root}/api/"))
+    return None
 
 
 def _mount_docs(app: FastAPI) -> None:

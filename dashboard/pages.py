@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 from urllib.parse import quote
 
@@ -69,9 +70,19 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 @router.post("/login")
 def login(request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
-    guard = dashboard_of(request).guard
+    guard, throttle = dashboard_of(request).guard, dashboard_of(request).login_throttle
+    client = request.client.host if request.client else "unknown"
+    wait = throttle.wait(client)
+    if wait > 0:
+        raise HTTPException(
+            429,
+            f"Too many wrong tokens; try again in {math.ceil(wait)} s.",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     if not guard.check_token(token):
+        throttle.failed(client)
         return render(request, "login.html", status=401, next=next, error="Wrong token.")
+    throttle.succeeded(client)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(f"{request.scope.get('root_path', '')}{target}", status_code=303)
     response.set_cookie(

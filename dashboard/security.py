@@ -36,6 +36,7 @@ class Guard:
         self.token = token
         secret = hashlib.sha256(f"bookjobs-dashboard:{token or secrets.token_hex(16)}".encode()).digest()
         self._signer = TimestampSigner(secret, salt="session")
+        self._csrf_key = hashlib.sha256(secret + b":csrf").digest()
 
     @property
     def enabled(self) -> bool:
@@ -45,7 +46,8 @@ class Guard:
         return self.token is not None and hmac.compare_digest(candidate.encode(), self.token.encode())
 
     def session_cookie(self) -> str:
-        return self._signer.sign("operator").decode()
+        # A random part per login, so two sessions never share a cookie (nor a CSRF token).
+        return self._signer.sign(f"operator.{secrets.token_hex(16)}").decode()
 
     def has_session(self, request: Request) -> bool:
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -56,6 +58,13 @@ class Guard:
         except BadSignature:
             return False
         return True
+
+    def session_csrf(self, request: Request) -> str | None:
+        """The CSRF token bound to this browser's session, or None without a valid session."""
+        if not self.enabled or not self.has_session(request):
+            return None
+        cookie = request.cookies[SESSION_COOKIE].encode()
+        return hmac.new(self._csrf_key, cookie, hashlib.sha256).hexdigest()
 
     def bearer_ok(self, request: Request) -> bool:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
@@ -77,7 +86,11 @@ class Guard:
 
 
 def csrf_token(request: Request) -> str:
-    """The CSRF token of this browser (double-submit: a cookie and the same value in every form)."""
+    """The CSRF token of this browser: bound to its session when logged in (a token stolen from
+    another session is worthless), else double-submit (a cookie and the same value in every form)."""
+    bound = request.app.state.dashboard.guard.session_csrf(request)
+    if bound is not None:
+        return bound
     token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
     if token is None:
         token = request.state.new_csrf = secrets.token_urlsafe(32)  # the middleware sets the cookie
@@ -85,8 +98,8 @@ def csrf_token(request: Request) -> str:
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
-    cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+    expected = request.app.state.dashboard.guard.session_csrf(request) or request.cookies.get(CSRF_COOKIE)
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
         raise HTTPException(403, "CSRF check failed: reload the page and try again.")
 
 

@@ -24,7 +24,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 def client(service_settings, rabbitmq_broker):
     settings = replace(service_settings, dashboard_token=TOKEN)
     test_actors.create_tables()
-    with TestClient(create_app(settings, rabbitmq_broker)) as client:
+    with TestClient(create_app(settings, rabbitmq_broker), base_url="http://127.0.0.1") as client:
         yield client
 
 

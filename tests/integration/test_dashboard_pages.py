@@ -22,7 +22,9 @@ TOKEN = "pages-test-token"
 def browser_like(service_settings, rabbitmq_broker):
     """A logged-in client that keeps cookies like a browser, and the CSRF token of its pages."""
     test_actors.create_tables()
-    client = TestClient(create_app(replace(service_settings, dashboard_token=TOKEN), rabbitmq_broker))
+    client = TestClient(
+        create_app(replace(service_settings, dashboard_token=TOKEN), rabbitmq_broker), base_url="http://127.0.0.1"
+    )
     with client:
         client.post("/login", data={"token": TOKEN, "next": "/"})
         yield client

@@ -12,6 +12,7 @@ from dashboard import queries
 from dashboard.app import Dashboard, dashboard_of
 from dashboard.queues import queue_counts
 from domain import db
+from domain import ledger as ledger_service
 from domain.models.base import utcnow
 
 #: Duration buckets in seconds, from a health check to a book chapter.
@@ -57,6 +58,14 @@ class LedgerCollector:
             for actor, status, count in queries.jobs_by_actor_and_status(session):
                 jobs.add_metric([actor, status], count)
             yield jobs
+            suppressed = GaugeMetricFamily(
+                "bookjobs_duplicates_suppressed",
+                "Redelivered or resent copies acked without running because their job had finished.",
+                labels=["actor"],
+            )
+            for actor, count in ledger_service.suppressed_duplicates(session).items():
+                suppressed.add_metric([actor], count)
+            yield suppressed
             yield _histogram(queries.durations(session, since=now - DURATION_WINDOW))
 
 

@@ -48,6 +48,11 @@ def count_suppressed_duplicate(session: Session, message_id: str) -> None:
     )
 
 
-def suppressed_duplicates(session: Session) -> int:
-    """How many duplicate deliveries the workers acked without running, over the whole ledger."""
-    return session.scalar(select(func.coalesce(func.sum(Job.duplicates_suppressed), 0))) or 0
+def suppressed_duplicates(session: Session) -> dict[str, int]:
+    """Per actor, how many duplicate deliveries the workers acked without running (ledger rows kept)."""
+    statement = (
+        select(Job.actor_name, func.sum(Job.duplicates_suppressed))
+        .where(Job.duplicates_suppressed > 0)
+        .group_by(Job.actor_name)
+    )
+    return {actor: int(count) for actor, count in session.execute(statement)}

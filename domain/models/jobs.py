@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy import Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.models.base import Base, JSONType, UTCDateTime
@@ -64,6 +64,12 @@ class Job(Base):
         Index("ix_bookjobs_jobs_status_updated", "status", "updated_at"),
         Index("ix_bookjobs_jobs_actor_enqueued", "actor_name", "enqueued_at"),
         Index("ix_bookjobs_jobs_queue_enqueued", "queue_name", "enqueued_at"),  # dashboard queue pages
+        Index(  # /metrics sums the suppressed duplicates: only the few rows that had any
+            "ix_bookjobs_jobs_duplicates",
+            "actor_name",
+            postgresql_where=text("duplicates_suppressed > 0"),
+            sqlite_where=text("duplicates_suppressed > 0"),
+        ),
     )
 
 

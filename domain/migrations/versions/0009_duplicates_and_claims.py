@@ -20,6 +20,13 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("bookjobs_jobs") as batch:
         batch.add_column(sa.Column("duplicates_suppressed", sa.Integer, nullable=False, server_default="0"))
+    op.create_index(
+        "ix_bookjobs_jobs_duplicates",
+        "bookjobs_jobs",
+        ["actor_name"],
+        postgresql_where=sa.text("duplicates_suppressed > 0"),
+        sqlite_where=sa.text("duplicates_suppressed > 0"),
+    )
     with op.batch_alter_table("bookjobs_outbox") as batch:
         batch.add_column(sa.Column("claim_secret", sa.String(64)))
     # Rows still waiting for the relay get their secret now, or no worker could ever claim them.
@@ -34,5 +41,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("bookjobs_outbox") as batch:
         batch.drop_column("claim_secret")
+    op.drop_index("ix_bookjobs_jobs_duplicates", "bookjobs_jobs")
     with op.batch_alter_table("bookjobs_jobs") as batch:
         batch.drop_column("duplicates_suppressed")

@@ -1,0 +1,59 @@
+"""Copies of a job that may already have run ask the ledger first: finished jobs never run again."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+import tests.support.actors as test_actors
+from dashboard.app import create_app
+from tests.integration.test_bad_input import publish
+from tests.support.effects import runs_per_message
+from tests.support.ledger import job, wait_for, wait_for_status
+
+pytestmark = pytest.mark.integration
+
+
+def flagged_copy(message) -> bytes:
+    """`message`'s body as its sender would publish it again after a lost confirm."""
+    body = message.asdict()
+    body["options"] = {**body["options"], "possible_duplicate": True}
+    return json.dumps(body).encode()
+
+
+def test_a_copy_of_a_finished_job_is_acked_unrun_and_counted(
+    service_settings, rabbitmq_broker, start_worker
+):
+    test_actors.create_tables()
+    start_worker(threads=4)
+    message = test_actors.record_effect.send("once", 0.0)
+    wait_for_status(message.message_id, "done")
+
+    publish(service_settings.broker_url, "default", flagged_copy(message))
+
+    wait_for(lambda: job(message.message_id).duplicates_suppressed == 1, what="the copy counted")
+    assert runs_per_message() == {message.message_id: 1}
+    with TestClient(create_app(service_settings, rabbitmq_broker), base_url="http://127.0.0.1") as client:
+        metrics = client.get("/metrics").text
+    assert 'bookjobs_duplicates_suppressed{actor="record_effect"} 1.0' in metrics
+
+
+def test_a_copy_of_a_job_still_running_elsewhere_waits_and_then_is_dropped(
+    service_settings, rabbitmq_broker, start_worker
+):
+    test_actors.create_tables()
+    start_worker(threads=4)
+    start_worker(threads=4)  # the copy may land on the other process: it must see the run there
+    message = test_actors.record_effect.send("slow", 3.0)
+    wait_for_status(message.message_id, "running")
+
+    publish(service_settings.broker_url, "default", flagged_copy(message))
+    time.sleep(1.5)
+    assert job(message.message_id).status == "running" and runs_per_message() == {}
+
+    wait_for_status(message.message_id, "done")
+    wait_for(lambda: job(message.message_id).duplicates_suppressed == 1, timeout=30, what="the copy dropped")
+    assert runs_per_message() == {message.message_id: 1}

@@ -10,6 +10,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from domain.errors import InvalidArgument
+
 CACHE_TTL_SECONDS = 24 * 3600
 
 
@@ -30,9 +32,21 @@ def cache_dir(media_root: Path) -> Path:
     return media_root / "cache" / "epub"
 
 
+#: Every EPUB is a ZIP archive whose first entry is the file `mimetype`.
+EPUB_SIGNATURE = b"PK\x03\x04"
+
+
 def cache_file(source: Path, *, book_id: int, media_root: Path) -> CacheEntry:
-    """Gzip `source` (mtime=0, so equal input gives equal bytes) under MEDIA_ROOT/cache/epub/."""
+    """Gzip `source` (mtime=0, so equal input gives equal bytes) under MEDIA_ROOT/cache/epub/.
+
+    Only a regular file that is a ZIP archive (as every EPUB is) is copied: a row pointing at
+    `/etc/passwd` or a directory is refused with InvalidArgument, and nothing is written.
+    """
+    if not source.is_file():
+        raise InvalidArgument(f"Book {book_id} file {str(source)!r} is not a regular file.")
     content = source.read_bytes()
+    if not content.startswith(EPUB_SIGNATURE):
+        raise InvalidArgument(f"Book {book_id} file {str(source)!r} is not an EPUB (no ZIP signature).")
     digest = hashlib.sha256(content).hexdigest()[:16]
     key = f"book-{book_id}-{digest}"
     directory = cache_dir(media_root)

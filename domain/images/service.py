@@ -163,43 +163,47 @@ def cleanup_old(
 ) -> dict:
     """Delete images (files and rows) older than `days_old`, and expired EPUB cache files.
 
-    A path that resolves outside MEDIA_ROOT (symlink or `..`) is never touched: its row goes, the
-    refusal is listed in `errors`. A missing file is listed too, not fatal.
+    Row by row, each in its own transaction: a bad row never rolls back the good ones. Only a
+    regular file under its own folder (MEDIA_ROOT/images, MEDIA_ROOT/cache/epub) is deleted; a
+    path that resolves elsewhere (symlink, `..`) or is a directory is left alone and listed in
+    `errors`, and its row still goes. A missing file is listed too, not fatal.
     """
     started = time.perf_counter()
     cutoff = (now or utcnow()) - timedelta(days=days_old)
-    deleted, freed, errors = 0, 0, []
+    outcomes: list[int | str] = []
     with scope() as session:
-        old = session.scalars(select(GeneratedImage).where(GeneratedImage.created_at < cutoff)).all()
-        for image in old:
+        old_ids = session.scalars(select(GeneratedImage.id).where(GeneratedImage.created_at < cutoff)).all()
+    for image_id in old_ids:
+        with scope() as session:
+            image = session.get(GeneratedImage, image_id)
+            if image is None:
+                continue  # another run took it
             if image.file_path:
-                outcome = _delete_file(media_root, media_root / image.file_path)
-                if isinstance(outcome, str):
-                    errors.append(outcome)
-                else:
-                    deleted, freed = deleted + 1, freed + outcome
+                outcomes.append(_delete_file(media_root / "images", media_root / image.file_path))
             session.delete(image)
-    for path in book_cache.expired_files(media_root):
-        outcome = _delete_file(media_root, path)
-        if isinstance(outcome, str):
-            errors.append(outcome)
-        else:
-            deleted, freed = deleted + 1, freed + outcome
+    cache_root = book_cache.cache_dir(media_root)
+    outcomes += [_delete_file(cache_root, path) for path in book_cache.expired_files(media_root)]
+    freed = sum(outcome for outcome in outcomes if isinstance(outcome, int))
     return {
-        "deleted_files": deleted,
+        "deleted_files": sum(1 for outcome in outcomes if isinstance(outcome, int)),
         "freed_space_mb": round(freed / 1024 / 1024, 6),
         "freed_bytes": freed,
         "deletion_time_ms": round((time.perf_counter() - started) * 1000, 2),
-        "errors": errors,
+        "errors": [outcome for outcome in outcomes if isinstance(outcome, str)],
     }
 
 
-def _delete_file(media_root: Path, path: Path) -> int | str:
-    """Bytes freed, or a sentence saying why nothing was deleted."""
-    if not storage.inside(media_root, path):
-        return f"Refused to delete {str(path)!r}: it resolves outside MEDIA_ROOT."
-    if not path.exists():
+def _delete_file(root: Path, path: Path) -> int | str:
+    """Bytes freed, or a sentence saying why nothing was deleted (nothing outside `root`, no folders)."""
+    if not storage.inside(root, path):
+        return f"Refused to delete {str(path)!r}: it resolves outside {str(root)!r}."
+    if not path.exists() and not path.is_symlink():
         return f"{str(path)!r} was already missing."
+    if not path.is_file():
+        return f"Refused to delete {str(path)!r}: it is not a regular file."
     size = path.lstat().st_size  # removing a link frees the link, not its target
-    path.unlink()
+    try:
+        path.unlink()
+    except OSError as error:
+        return f"Could not delete {str(path)!r}: {error.strerror or error}."
     return size

@@ -155,9 +155,11 @@ def test_system_stats_reports_real_queue_counts(rabbitmq_broker, start_worker):
 
     start_worker(queues=("default",))  # nobody consumes `email`
     for i in range(4):
-        email_actors.send_email.send(f"r{i}@example.com", "s")
+        email_actors.send_email.send(f"r{i}@example.com", "s", context={"body": "b"})
     for i in range(2):
-        email_actors.send_email.send_with_options(args=(f"d{i}@example.com", "s"), delay=600_000)
+        email_actors.send_email.send_with_options(
+            args=(f"d{i}@example.com", "s"), kwargs={"context": {"body": "b"}}, delay=600_000
+        )
 
     stats = run(monitoring.system_stats.send()).result
 

@@ -143,8 +143,9 @@ def test_cleanup_deletes_only_old_files_inside_media_root_and_reports_freed_spac
     outside.mkdir()
     secret = outside / "keep.png"
     secret.write_bytes(b"x" * 1000)
-    ids = add_descriptions(4)
+    ids = add_descriptions(5)
     old = storage.store(media, book_id=1, description_id=ids[0], png=png())
+    (media / "images" / "1" / "a-folder").mkdir()
     new = storage.store(media, book_id=1, description_id=ids[1], png=png(32, 32))
     (media / "images" / "1" / "link.png").symlink_to(secret)
     long_ago = utcnow() - timedelta(days=40)
@@ -186,6 +187,15 @@ def test_cleanup_deletes_only_old_files_inside_media_root_and_reports_freed_spac
                     status="completed",
                     created_at=long_ago,
                 ),
+                GeneratedImage(  # a row whose path is a folder used to fail the whole run every night
+                    description_id=ids[4],
+                    user_id=1,
+                    provider="local",
+                    prompt="p",
+                    file_path="images/1/a-folder",
+                    status="completed",
+                    created_at=long_ago,
+                ),
             ]
         )
     old_size = (media / old).stat().st_size
@@ -194,6 +204,10 @@ def test_cleanup_deletes_only_old_files_inside_media_root_and_reports_freed_spac
 
     assert result["deleted_files"] == 1 and result["freed_bytes"] == old_size
     assert result["freed_space_mb"] == round(old_size / 1024 / 1024, 6)
-    assert len(result["errors"]) == 2 and all("outside MEDIA_ROOT" in e for e in result["errors"])
-    assert not (media / old).exists() and (media / new).exists()
+    errors = result["errors"]
+    assert len(errors) == 3 and sum("resolves outside" in e for e in errors) == 2
+    assert any("a-folder': it is not a regular file" in e for e in errors)
+    assert not (media / old).exists() and (media / new).exists() and (media / "images/1/a-folder").is_dir()
+    with db.session_scope() as session:  # every old row went, the good one's too
+        assert session.query(GeneratedImage).count() == 1
     assert secret.read_bytes() == b"x" * 1000 and os.path.islink(media / "images" / "1" / "link.png")

@@ -9,7 +9,7 @@ import uuid
 import dramatiq
 from dramatiq import Message
 from dramatiq.common import current_millis, dq_name
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from broker.bulk import Publication, publish_confirmed
 from broker.middleware.redelivery import POSSIBLE_DUPLICATE
@@ -40,11 +40,16 @@ class Relay:
                 return 0
             prepared = [self._prepare(row) for row in rows]
             confirmed = self._publish(prepared)
-            now = utcnow()
-            for index, row in enumerate(rows):
-                row.publish_count += 1
-                if index in confirmed:
-                    row.sent_at = now
+            # Two statements for the whole batch, not one UPDATE per row: the rows stay locked until
+            # the COMMIT, and a worker claiming one of them waits for it.
+            ids = [row.id for row in rows]
+            sent_ids = [rows[index].id for index in sorted(confirmed)]
+            counted = OutboxMessage.publish_count + 1
+            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(publish_count=counted))
+            if sent_ids:
+                session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id.in_(sent_ids)).values(sent_at=utcnow())
+                )
             self.mark_sent(session)
         for index in sorted(confirmed):
             self.broker.emit_after("enqueue", *prepared[index])

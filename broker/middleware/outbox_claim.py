@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 from dramatiq.middleware import SkipMessage
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from domain import db
 from domain.models.outbox import OutboxMessage
@@ -49,6 +49,18 @@ class OutboxClaim(dramatiq.Middleware):
                 .values(claimed_by=token)
                 .returning(OutboxMessage.id)
             ).first()
+            genuine = claimed is not None or session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.id == outbox_id,
+                    OutboxMessage.message_id == message.message_id,
+                    OutboxMessage.claim_secret == secret,
+                )
+            )
+        if not genuine:
+            message.fail()
+            raise ForgedPublication(
+                f"Message {message.message_id} names outbox row {outbox_id} without its secret."
+            )
         if claimed is None:
             message._ledger_ignore = True
             raise DuplicatePublication(f"Outbox row {outbox_id} already ran from another publication.")

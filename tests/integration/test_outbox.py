@@ -83,3 +83,27 @@ def test_send_on_commit_checks_arguments_and_a_delay_counts_from_the_commit(rabb
     start_worker()
     row = wait_for_status(delayed.message_id, "done")
     assert row.result == 7 and (row.started_at - row.enqueued_at).total_seconds() >= 1.4
+
+
+@pytest.mark.parametrize(
+    "forged_options",
+    [{"outbox_publication": "1.1.guess"}, {"outbox_publication": "1.1.guess", "outbox_secret": "guess"}],
+)
+def test_a_forged_publication_naming_a_committed_row_cannot_claim_it(
+    service_settings, rabbitmq_broker, start_worker, forged_options
+):
+    test_actors.create_tables()
+    with db.session_scope() as session:
+        message = send_on_commit(session, test_actors.flaky, "real", 0)
+    with db.session_scope() as session:
+        row_id = session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.message_id == message.message_id)
+        )
+    forged = test_actors.flaky.message_with_options(args=("forged", 0), outbox_id=row_id, **forged_options)
+    rabbitmq_broker.enqueue(forged)  # published first, with any token it likes
+    start_worker()
+    wait_for(lambda: job(forged.message_id) and job(forged.message_id).status in ("dead", "skipped"))
+
+    assert Relay(rabbitmq_broker).relay_once() == 1
+    assert wait_for_status(message.message_id, "done").result == {"key": "real", "attempts": 1}
+    assert test_actors.attempt_times("forged") == []

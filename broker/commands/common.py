@@ -77,10 +77,40 @@ def load_actors(settings: Settings, modules: tuple[str, ...] = ()) -> dramatiq.B
     broker = runtime.configure(settings)
     import actors
 
-    extra = [importlib.import_module(name) for name in modules]
+    extra = []
+    for name in modules:
+        try:
+            extra.append(importlib.import_module(name))
+        except ImportError as error:
+            raise ConfigError(f"Cannot import module {name!r} given with --module: {error}.") from None
     declared = [v for m in extra for v in vars(m).values() if isinstance(v, dramatiq.Actor)]
     runtime.rebind_actors(broker, [*actors.all_actors(), *declared])
     return broker
+
+
+def flush_ledger(broker: dramatiq.Broker, settings: Settings, *, timeout: float = 10.0) -> None:
+    """Write this process's pending ledger events before it exits; warn, naming the database, if
+    they cannot be written (the jobs were sent all the same)."""
+    for middleware in broker.middleware:
+        writer = getattr(middleware, "writer", None)
+        if writer is not None and not writer.flush(timeout):
+            click.echo(
+                f"Warning: the job was sent, but its `enqueued` row could not be written to the ledger "
+                f"at {redacted_url(settings.database_url)} within {timeout:g} s (is the database up and "
+                "migrated, `bookjobs db upgrade`?); the worker will still record the job when it runs.",
+                err=True,
+            )
+            return
+
+
+def redacted_url(url: str) -> str:
+    """`url` without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
 
 
 def parse_json(kind: type, name: str) -> Callable[[click.Context, click.Parameter, str | None], Any]:

@@ -9,7 +9,7 @@ import click
 from dramatiq.results import ResultFailure, ResultTimeout
 
 from broker import sending
-from broker.commands.common import clear_errors, load_actors, load_settings, parse_json
+from broker.commands.common import clear_errors, flush_ledger, load_actors, load_settings, parse_json
 from broker.errors import ConfigError
 
 
@@ -65,9 +65,11 @@ def send(
     broker = load_actors(settings, modules)
     if from_file is not None:
         _send_file(broker, actor_name, from_file, delay, priority)
+        flush_ledger(broker, settings)
         return
     message = sending.send_by_name(broker, actor_name, args, kwargs, delay_ms=delay, priority=priority)
     click.echo(message.message_id)
+    flush_ledger(broker, settings)
     if not wait:
         return
     try:

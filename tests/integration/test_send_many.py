@@ -13,7 +13,7 @@ import tests.support.actors as test_actors
 from broker.send_many import BulkSendError, send_many
 from domain.errors import InvalidArgument
 from tests.conftest import REPO_ROOT
-from tests.support.ledger import count_by_status, wait_for
+from tests.support.ledger import count_by_status, job, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +102,25 @@ def test_a_message_no_queue_takes_counts_as_unconfirmed_though_the_broker_acks_i
     confirmations = publish_confirmed(rabbitmq_broker.parameters, items)
 
     assert confirmations.unconfirmed(3) == [1]
+
+
+def test_bookjobs_send_exits_only_once_its_enqueued_row_is_in_the_ledger(service_env, rabbitmq_broker):
+    command = [sys.executable, "-m", "broker", "send", "echo", "--args", "[5]", "-m", "tests.support.actors"]
+
+    sent = subprocess.run(command, env=service_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+    assert sent.returncode == 0, sent.stderr
+    row = job(sent.stdout.strip())  # read at once: no waiting for a writer that may have died
+    assert row is not None and row.status == "enqueued" and row.args == [5]
+
+
+def test_a_missing_module_is_one_error_line(service_env):
+    command = [sys.executable, "-m", "broker", "send", "echo", "-m", "no_such_module_here"]
+
+    sent = subprocess.run(command, env=service_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+    assert sent.returncode == 2
+    assert sent.stderr.strip().splitlines() == [
+        "Error: Cannot import module 'no_such_module_here' given with --module: "
+        "No module named 'no_such_module_here'."
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from domain.models.base import utcnow
@@ -56,3 +56,9 @@ def suppressed_duplicates(session: Session) -> dict[str, int]:
         .group_by(Job.actor_name)
     )
     return {actor: int(count) for actor, count in session.execute(statement)}
+
+
+def prune_workers(session: Session, *, silent_for: timedelta) -> int:
+    """Delete the heartbeat rows of workers silent for longer than `silent_for` (gone for good)."""
+    result = session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen < utcnow() - silent_for))
+    return result.rowcount or 0

@@ -22,22 +22,35 @@ def _require_amqp(settings: Settings, what: str) -> None:
         )
 
 
-def _queue_names(settings: Settings) -> list[str]:
-    broker = load_actors(settings)
+def _queue_names(settings: Settings, modules: tuple[str, ...] = ()) -> list[str]:
+    broker = load_actors(settings, modules)
     return sorted({actor.queue_name for actor in broker.actors.values()})
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+@click.option(
+    "--module",
+    "-m",
+    "modules",
+    multiple=True,
+    help="Also show the queues of this module's actors; repeatable.",
+)
 @clear_errors
-def status(as_json: bool) -> None:
-    """Queues with ready/delayed/dead counts, live workers, and the last failures."""
+def status(as_json: bool, modules: tuple[str, ...]) -> None:
+    """Queues with ready/delayed/dead counts, live workers, and the last failures.
+
+    The queues shown are bookjobs' own, those of `--module`, and every queue a live worker serves.
+    """
     settings = load_settings()
+    names = _queue_names(settings, modules)
+    db.configure(settings.database_url)
+    with db.session_scope() as session:
+        served = {queue for w in ledger.workers(session) for queue in w.queues}
     queues: list[QueueCounts] = []
     if settings.broker_url.startswith("amqp"):
         with BrokerInspector(settings.broker_url) as inspector:
-            queues = [inspector.queue_counts(name) for name in _queue_names(settings)]
-    db.configure(settings.database_url)
+            queues = [inspector.queue_counts(name) for name in sorted({*names, *served})]
     with db.session_scope() as session:
         workers = [
             {

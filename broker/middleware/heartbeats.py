@@ -6,16 +6,24 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import dramatiq
 from sqlalchemy import Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from broker.middleware.ledger import HOSTNAME, worker_id
+from domain import db
+from domain import ledger as ledger_service
 from domain.models.base import utcnow
 from domain.models.jobs import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
+
+#: Every this many beats a worker removes the rows of workers gone for good.
+PRUNE_EVERY_BEATS = 12
+#: A worker silent this long is gone (killed, or its host lost); its row is removed.
+PRUNE_AFTER_SECONDS = 600
 
 
 class Heartbeats(dramatiq.Middleware):
@@ -71,13 +79,25 @@ class Heartbeats(dramatiq.Middleware):
             self._failed += failed
 
     def _run(self) -> None:
+        beats = 0
         while True:
             try:
                 self.beat()
+                if beats % PRUNE_EVERY_BEATS == 0:
+                    self.prune()
             except Exception:
                 logger.warning("Heartbeat of %s failed.", worker_id(), exc_info=True)
+            beats += 1
             if self._stop.wait(self.interval):
                 return
+
+    def prune(self) -> None:
+        """Remove the rows of workers silent for long (killed ones never remove their own)."""
+        silent_for = timedelta(seconds=max(PRUNE_AFTER_SECONDS, self.interval * PRUNE_EVERY_BEATS))
+        with db.session_scope() as session:
+            pruned = ledger_service.prune_workers(session, silent_for=silent_for)
+        if pruned:
+            logger.info("Removed %d heartbeat rows of workers silent for over %s.", pruned, silent_for)
 
     def beat(self) -> None:
         """Write this worker's row now."""

@@ -124,3 +124,14 @@ def test_a_missing_module_is_one_error_line(service_env):
         "Error: Cannot import module 'no_such_module_here' given with --module: "
         "No module named 'no_such_module_here'."
     ]
+
+
+def test_status_shows_the_queues_of_an_apps_own_actors(service_env, rabbitmq_broker):
+    rabbitmq_broker.declare_queue("reports", ensure=True)
+    command = [sys.executable, "-m", "broker", "status", "--json", "-m", "tests.support.app_actors"]
+
+    shown = subprocess.run(command, env=service_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+    assert shown.returncode == 0, shown.stderr
+    queues = {q["name"]: q for q in json.loads(shown.stdout)["queues"]}
+    assert queues["reports"]["ready"] == 0 and "email" in queues

@@ -130,7 +130,9 @@ def test_status_shows_the_queues_of_an_apps_own_actors(service_env, rabbitmq_bro
     rabbitmq_broker.declare_queue("reports", ensure=True)
     command = [sys.executable, "-m", "broker", "status", "--json", "-m", "tests.support.app_actors"]
 
-    shown = subprocess.run(command, env=service_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        command, env=service_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
 
     assert shown.returncode == 0, shown.stderr
     queues = {q["name"]: q for q in json.loads(shown.stdout)["queues"]}

@@ -214,3 +214,20 @@ def test_a_running_event_that_cannot_be_built_is_logged_and_the_flusher_goes_on(
     assert writer.record(event("after", "done", 3), urgent=True).wait(2)
     writer.close()
     assert "Could not describe running job odd" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://cdn.example/cb?user=7&token=abc123&x=2", "https://cdn.example/cb?user=7&token=***&x=2"),
+        ("http://api.example/v1?api_key=zzz#top", "http://api.example/v1?api_key=***#top"),
+        ("amqp://guest:hunter2@rabbit:5672/vhost", "amqp://guest:***@rabbit:5672/vhost"),
+        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic ***"),
+        ("Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig", "Bearer ***"),
+        ("Дом был невысокий, с покосившимся крыльцом.", "Дом был невысокий, с покосившимся крыльцом."),
+        ("a=b, mail me at reader@example.org", "a=b, mail me at reader@example.org"),
+    ],
+)
+def test_secrets_inside_text_values_are_redacted_whatever_their_key(text, shown):
+    assert redact({"note": text}) == {"note": shown}
+    assert redact([text]) == [shown]

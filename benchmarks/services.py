@@ -68,19 +68,20 @@ def workers(
     modules: tuple[str, ...] = ("benchmarks.noop_actors",),
     queues: tuple[str, ...] = (),
     extra_env: dict[str, str] | None = None,
+    source_root: Path = REPO_ROOT,
 ) -> Iterator[subprocess.Popen]:
-    """`bookjobs worker` processes, stopped with SIGTERM afterwards."""
+    """`bookjobs worker` processes (of the code under `source_root`), stopped with SIGTERM afterwards."""
     env = dict(
         os.environ,
         BROKER_URL=broker_url,
         DATABASE_URL=database_url,
-        PYTHONPATH=str(REPO_ROOT),
+        PYTHONPATH=str(source_root),
         BOOKJOBS_LEDGER="1" if ledger else "0",
         **(extra_env or {}),
     )
     extra = tuple(arg for queue in queues for arg in ("--queues", queue))
     command = worker_command(processes=processes, threads=threads, modules=modules, extra=extra)
-    process = spawn(command, env)
+    process = spawn(command, env, cwd=source_root)
     try:
         yield process
     finally:
@@ -88,12 +89,12 @@ def workers(
         process.wait(60)
 
 
-def spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen:
-    """A quiet child process in a session of its own, run from the repository."""
+def spawn(command: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> subprocess.Popen:
+    """A quiet child process in a session of its own, run from the repository (or `cwd`)."""
     return subprocess.Popen(
         command,
         env=env,
-        cwd=REPO_ROOT,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

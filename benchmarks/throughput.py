@@ -14,6 +14,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import dramatiq
@@ -21,6 +22,7 @@ import pika
 
 from benchmarks import services
 from benchmarks.noop_actors import BENCH_QUEUE, noop
+from benchmarks.services import REPO_ROOT
 from broker import runtime
 from broker.factory import with_amqp_defaults
 from broker.inspect import BrokerInspector
@@ -93,7 +95,10 @@ def raw_drain(url: str, bodies: list[bytes], processes: int) -> float:
     return rate
 
 
-def bookjobs_drain(url: str, database_url: str, jobs: int, processes: int, ledger: bool) -> float:
+def bookjobs_drain(
+    url: str, database_url: str, jobs: int, processes: int, ledger: bool, source_root: Path = REPO_ROOT
+) -> float:
+    """Jobs per second `processes` bookjobs workers (of the code under `source_root`) drain."""
     bodies = [noop.message(i).encode() for i in range(jobs)]
     BrokerInspector(url).purge(BENCH_QUEUE)  # what a stopped worker handed back unprocessed
     noop.send(-1)  # declares the queue with dramatiq's arguments (priority, dead-lettering)
@@ -103,7 +108,7 @@ def bookjobs_drain(url: str, database_url: str, jobs: int, processes: int, ledge
     done_before = count_by_status("done")
     # Only the bench queue, as a deployment splits its queues: a worker of `books` would load NLP models.
     with services.workers(
-        url, database_url, processes=processes, ledger=ledger, queues=(BENCH_QUEUE,)
+        url, database_url, processes=processes, ledger=ledger, queues=(BENCH_QUEUE,), source_root=source_root
     ) as worker:
         _, rate = timed_drain(count, jobs + 1, lambda: worker)
         if ledger:

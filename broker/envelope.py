@@ -60,12 +60,12 @@ def decode_envelope(body: bytes, *, queue_name: str) -> Message:
 def check_envelope(data: Any, *, queue_name: str, now_ms: int | None = None) -> None:
     """InvalidEnvelope unless `data` is a complete, well-typed message body for `queue_name`."""
     if not isinstance(data, dict):
-        raise InvalidEnvelope(f"The body is a JSON {type(data).__name__}, not an object.")
-    missing = sorted(FIELDS - data.keys())
-    if missing:
-        raise InvalidEnvelope(f"The body lacks {', '.join(missing)}.")
-    extra = sorted(data.keys() - FIELDS)
-    if extra:
+        raise InvalidEnvelope(f"The body is a JSON {_json_type(data)}, not an object.")
+    if data.keys() != FIELDS:
+        missing = sorted(FIELDS - data.keys())
+        if missing:
+            raise InvalidEnvelope(f"The body lacks {', '.join(missing)}.")
+        extra = sorted(data.keys() - FIELDS)
         raise InvalidEnvelope(f"The body has unknown fields {', '.join(map(repr, extra))}.")
     _check_text("message_id", data["message_id"], MAX_MESSAGE_ID)
     _check_text("actor_name", data["actor_name"], MAX_NAME)
@@ -112,6 +112,8 @@ def _check_timestamp(value: Any, now_ms: int) -> None:
 
 
 def _check_options(options: dict) -> None:
+    if not options.keys() & INTEGER_OPTIONS.keys() and "eta" not in options:
+        return
     for name, (low, high) in INTEGER_OPTIONS.items():
         value = options.get(name)
         if value is None:
@@ -126,16 +128,16 @@ def _check_options(options: dict) -> None:
 
 
 def _check_depth(data: Any) -> None:
-    """InvalidEnvelope when `data` nests deeper than MAX_DEPTH (walked without recursion)."""
+    """InvalidEnvelope when `data` nests deeper than MAX_DEPTH (walked without recursion; only
+    containers are pushed, so a body of plain values costs one pass over each level)."""
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise InvalidEnvelope(f"The body nests deeper than {MAX_DEPTH} levels.")
-        if isinstance(value, dict):
-            stack.extend((child, depth + 1) for child in value.values())
-        elif isinstance(value, list):
-            stack.extend((child, depth + 1) for child in value)
+        for child in value.values() if isinstance(value, dict) else value:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
 
 
 def _is_integer(value: Any) -> bool:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
-from collections import Counter
 from datetime import timedelta
 
 import dramatiq
@@ -57,8 +55,8 @@ class Redelivery(dramatiq.Middleware):
         self.writer = writer
         self.heartbeat_interval = heartbeat_interval
         self.grace = grace
-        self._running: Counter[str] = Counter()  # message ids running in this process
-        self._lock = threading.Lock()
+        # Message ids running in this process; set.add and set.discard are atomic, so no lock.
+        self._running: set[str] = set()
 
     def before_process_message(self, broker: dramatiq.Broker, message) -> None:
         consumer = getattr(message, "_consumer", None)
@@ -67,9 +65,9 @@ class Redelivery(dramatiq.Middleware):
             raise StaleDelivery(f"Message {message.message_id} came on a closed connection; not run here.")
         if getattr(message, "redelivered", False) or message.options.get(POSSIBLE_DUPLICATE):
             self._check(broker, message)
-        with self._lock:
-            self._running[message.message_id] += 1
-        message._redelivery_tracked = True
+        if message.message_id not in self._running:
+            self._running.add(message.message_id)
+            message._redelivery_tracked = True
 
     def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
         self._untrack(message)
@@ -78,17 +76,12 @@ class Redelivery(dramatiq.Middleware):
         self._untrack(message)
 
     def _untrack(self, message) -> None:
-        if getattr(message, "_redelivery_tracked", False):
-            with self._lock:
-                self._running[message.message_id] -= 1
-                if self._running[message.message_id] <= 0:
-                    del self._running[message.message_id]
+        if getattr(message, "_redelivery_tracked", False):  # the copy that added the id removes it
+            self._running.discard(message.message_id)
 
     def _check(self, broker: dramatiq.Broker, message) -> None:
         message_id = message.message_id
-        with self._lock:
-            running_here = self._running[message_id] > 0
-        if running_here:
+        if message_id in self._running:
             return self._defer(broker, message, "it is running in this process")
         received_at = getattr(message, "_received_at", None)
         wait = self.grace - (time.monotonic() - received_at) if received_at is not None else self.grace

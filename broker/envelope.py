@@ -37,6 +37,9 @@ INTEGER_OPTIONS: dict[str, tuple[int, int]] = {
     "max_age": (0, 2**31),
     "outbox_id": (1, 2**63 - 1),
 }
+#: Options `_check_options` looks at; a body without any of them needs no option check.
+CHECKED_OPTIONS = frozenset({*INTEGER_OPTIONS, "eta"})
+CONTAINERS = frozenset({dict, list})
 FIELDS = frozenset(
     {"queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"}
 )
@@ -59,6 +62,49 @@ def decode_envelope(body: bytes, *, queue_name: str) -> Message:
 
 def check_envelope(data: Any, *, queue_name: str, now_ms: int | None = None) -> None:
     """InvalidEnvelope unless `data` is a complete, well-typed message body for `queue_name`."""
+    if now_ms is None:
+        now_ms = int(time.time() * 1000)
+    if _plainly_valid(data, queue_name, now_ms):
+        return
+    _find_fault(data, queue_name, now_ms)
+
+
+def _plainly_valid(data: Any, queue_name: str, now_ms: int) -> bool:
+    """The common case in one expression (this runs on the consumer thread for every delivery):
+    a body of the right shape whose arguments hold no containers and whose options need no check.
+    False sends the body through `_find_fault`, which checks everything and names the fault."""
+    if type(data) is not dict or data.keys() != FIELDS:
+        return False
+    message_id, actor_name, args, kwargs, options, timestamp = (
+        data["message_id"],
+        data["actor_name"],
+        data["args"],
+        data["kwargs"],
+        data["options"],
+        data["message_timestamp"],
+    )
+    return (
+        data["queue_name"] == queue_name
+        and type(message_id) is str
+        and 0 < len(message_id) <= MAX_MESSAGE_ID
+        and message_id.isprintable()
+        and type(actor_name) is str
+        and 0 < len(actor_name) <= MAX_NAME
+        and actor_name.isprintable()
+        and type(args) is list
+        and type(kwargs) is dict
+        and type(options) is dict
+        and type(timestamp) is int
+        and EARLIEST_TIMESTAMP_MS <= timestamp <= now_ms + MAX_CLOCK_SKEW_MS
+        and not (options.keys() & CHECKED_OPTIONS)
+        and not any(type(value) in CONTAINERS for value in args)
+        and not any(type(value) in CONTAINERS for value in kwargs.values())
+        and not any(type(value) in CONTAINERS for value in options.values())
+    )
+
+
+def _find_fault(data: Any, queue_name: str, now_ms: int) -> None:
+    """The full check of `check_envelope`: InvalidEnvelope for the first fault it finds, if any."""
     if not isinstance(data, dict):
         raise InvalidEnvelope(f"The body is a JSON {_json_type(data)}, not an object.")
     if data.keys() != FIELDS:
@@ -77,7 +123,7 @@ def check_envelope(data: Any, *, queue_name: str, now_ms: int | None = None) -> 
     _check_type("args", data["args"], list)
     _check_type("kwargs", data["kwargs"], dict)
     _check_type("options", data["options"], dict)
-    _check_timestamp(data["message_timestamp"], int(time.time() * 1000) if now_ms is None else now_ms)
+    _check_timestamp(data["message_timestamp"], now_ms)
     _check_options(data["options"])
     _check_depth(data)
 
@@ -112,8 +158,6 @@ def _check_timestamp(value: Any, now_ms: int) -> None:
 
 
 def _check_options(options: dict) -> None:
-    if not options.keys() & INTEGER_OPTIONS.keys() and "eta" not in options:
-        return
     for name, (low, high) in INTEGER_OPTIONS.items():
         value = options.get(name)
         if value is None:

@@ -59,11 +59,14 @@ class Redelivery(dramatiq.Middleware):
         self._running: set[str] = set()
 
     def before_process_message(self, broker: dramatiq.Broker, message) -> None:
-        consumer = getattr(message, "_consumer", None)
+        # vars(): a MessageProxy looks up missing attributes on its message by raising AttributeError,
+        # which would cost more than everything else this hook does.
+        state = vars(message)
+        consumer = state.get("_consumer")
         if consumer is not None and consumer.closed:
             message._ledger_ignore = True
             raise StaleDelivery(f"Message {message.message_id} came on a closed connection; not run here.")
-        if getattr(message, "redelivered", False) or message.options.get(POSSIBLE_DUPLICATE):
+        if state.get("redelivered") or message.options.get(POSSIBLE_DUPLICATE):
             self._check(broker, message)
         if message.message_id not in self._running:
             self._running.add(message.message_id)
@@ -76,14 +79,14 @@ class Redelivery(dramatiq.Middleware):
         self._untrack(message)
 
     def _untrack(self, message) -> None:
-        if getattr(message, "_redelivery_tracked", False):  # the copy that added the id removes it
+        if vars(message).get("_redelivery_tracked"):  # the copy that added the id removes it
             self._running.discard(message.message_id)
 
     def _check(self, broker: dramatiq.Broker, message) -> None:
         message_id = message.message_id
         if message_id in self._running:
             return self._defer(broker, message, "it is running in this process")
-        received_at = getattr(message, "_received_at", None)
+        received_at = vars(message).get("_received_at")
         wait = self.grace - (time.monotonic() - received_at) if received_at is not None else self.grace
         if wait > 0:
             time.sleep(wait)

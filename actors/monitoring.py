@@ -8,8 +8,8 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 
 from broker.inspect import BrokerInspector
-from broker.middleware.ledger import worker_id
 from broker.runtime import current_settings
+from broker.workers import worker_id
 from domain import db
 from domain import monitoring as monitoring_service
 from domain import stats as stats_service

@@ -24,12 +24,12 @@ from broker.middleware import (
     OutboxClaim,
     PeriodicOption,
     QueueDefaults,
-    Redelivery,
     Retries,
     SwitchInterval,
     Warmup,
 )
 from broker.middleware.ledger import AckMode
+from broker.redelivery import DuplicateCheck
 from broker.results import LedgerResultBackend
 from broker.settings import Settings
 from domain import db
@@ -43,19 +43,17 @@ AMQP_HEARTBEAT = 30
 def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
     """Every middleware, in the order dramatiq runs their `before_*` hooks.
 
-    dramatiq runs `after_*` hooks in reverse order, so the ledger and the heartbeats stand early:
+    dramatiq runs `after_*` hooks in reverse order, so the ledger and the heartbeats stand first:
     they see a message before anything can skip it, and its outcome after Retries has decided it.
     """
     observers: list[dramatiq.Middleware] = []
-    writer = None
     if settings.ledger_enabled:
         writer = LedgerWriter(db.get_engine, linger=settings.ledger_flush_interval)
-        observers.append(Ledger(writer=writer, ack_mode=ack_mode(settings)))
+        duplicates = DuplicateCheck(writer=writer, heartbeat_interval=settings.heartbeat_interval)
+        observers.append(Ledger(writer=writer, ack_mode=ack_mode(settings), duplicates=duplicates))
     observers.append(Heartbeats(engine_factory=db.get_engine, interval=settings.heartbeat_interval))
     return [
         QueueDefaults(),
-        # Before the ledger: a copy that must not run is dropped before any record of a start.
-        Redelivery(writer=writer, heartbeat_interval=settings.heartbeat_interval),
         *observers,
         MessageGuard(max_bytes=settings.max_message_bytes),
         OutboxClaim(),

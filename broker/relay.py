@@ -12,7 +12,7 @@ from dramatiq.common import current_millis, dq_name
 from sqlalchemy import select, update
 
 from broker.bulk import Publication, publish_confirmed
-from broker.middleware.redelivery import POSSIBLE_DUPLICATE
+from broker.redelivery import POSSIBLE_DUPLICATE
 from domain import db
 from domain.models.base import utcnow
 from domain.models.outbox import OutboxMessage

@@ -9,7 +9,7 @@ import dramatiq
 from dramatiq.common import current_millis, dq_name
 
 from broker.bulk import Publication, publish_confirmed
-from broker.middleware.redelivery import POSSIBLE_DUPLICATE
+from broker.redelivery import POSSIBLE_DUPLICATE
 from broker.sending import check_arguments
 from domain.errors import InvalidArgument, TransientError
 

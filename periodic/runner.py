@@ -8,7 +8,7 @@ from datetime import datetime
 
 import dramatiq
 
-from broker.middleware.ledger import worker_id
+from broker.workers import worker_id
 from periodic.schedule import ScheduleRow, load_table
 from periodic.scheduler import Enqueue, Scheduler
 

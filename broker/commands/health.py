@@ -6,7 +6,7 @@ import click
 
 from broker.commands.common import clear_errors, load_settings
 from broker.inspect import BrokerInspector
-from broker.middleware.ledger import HOSTNAME
+from broker.workers import HOSTNAME
 from domain import db, ledger
 
 

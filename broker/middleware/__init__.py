@@ -6,7 +6,6 @@ from broker.middleware.message_guard import MessageGuard
 from broker.middleware.outbox_claim import OutboxClaim
 from broker.middleware.periodic_option import PeriodicOption
 from broker.middleware.queue_defaults import QueueDefaults
-from broker.middleware.redelivery import Redelivery
 from broker.middleware.retries import Retries
 from broker.middleware.switch_interval import SwitchInterval
 from broker.middleware.warmup import Warmup
@@ -18,7 +17,6 @@ __all__ = [
     "OutboxClaim",
     "PeriodicOption",
     "QueueDefaults",
-    "Redelivery",
     "Retries",
     "SwitchInterval",
     "Warmup",

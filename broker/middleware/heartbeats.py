@@ -12,7 +12,7 @@ import dramatiq
 from sqlalchemy import Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
-from broker.middleware.ledger import HOSTNAME, worker_id
+from broker.workers import HOSTNAME, worker_id
 from domain import db
 from domain import ledger as ledger_service
 from domain.models.base import utcnow

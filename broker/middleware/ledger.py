@@ -5,8 +5,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import inspect
-import os
-import socket
 import time
 import traceback
 from datetime import UTC, datetime, timedelta
@@ -18,6 +16,8 @@ from dramatiq.broker import MessageProxy
 
 from broker.ledger import Event, LedgerWriter
 from broker.redaction import redact, redact_args
+from broker.redelivery import DuplicateCheck
+from broker.workers import worker_id
 from domain.models.base import utcnow
 from domain.models.jobs import JobStatus
 
@@ -33,17 +33,6 @@ STATUS_RANK = {
 }
 #: Options dramatiq keeps on a message that the ledger stores in columns of their own, or not at all.
 UNRECORDED_OPTIONS = frozenset({"traceback", "retries", "eta", "redis_message_id"})
-HOSTNAME = socket.gethostname()
-
-
-def worker_id() -> str:
-    """This process as the ledger and heartbeats name it: host:pid."""
-    return _worker_id_of(os.getpid())
-
-
-@lru_cache(maxsize=8)
-def _worker_id_of(pid: int) -> str:
-    return f"{HOSTNAME}:{pid}"
 
 
 class AckMode(enum.StrEnum):
@@ -57,9 +46,16 @@ class AckMode(enum.StrEnum):
 class Ledger(dramatiq.Middleware):
     """Turns dramatiq's hooks into ledger events, and holds each ack until its record is written."""
 
-    def __init__(self, *, writer: LedgerWriter, ack_mode: AckMode = AckMode.WAIT) -> None:
+    def __init__(
+        self,
+        *,
+        writer: LedgerWriter,
+        ack_mode: AckMode = AckMode.WAIT,
+        duplicates: DuplicateCheck | None = None,
+    ) -> None:
         self.writer = writer
         self.ack_mode = ack_mode
+        self.duplicates = duplicates
 
     def after_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message, delay: int | None) -> None:
         if message.options.get("retries"):
@@ -70,6 +66,8 @@ class Ledger(dramatiq.Middleware):
         self.writer.record(self._event(broker, message, status, eta=eta))
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        if self.duplicates is not None:
+            self.duplicates.before_run(broker, message)  # may skip a copy: then nothing started
         message._ledger_started = time.perf_counter()
         message._ledger_started_at = started_at = utcnow()
         retries = message.options.get("retries", 0)  # the event may be built after Retries counted a failure

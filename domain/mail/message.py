@@ -15,8 +15,10 @@ def build_message(*, sender: str, recipient: str, recipient_name: str, mail: Ren
     message["From"] = parse_address(sender)
     message["To"] = parse_address(recipient, display_name=recipient_name)
     message["Subject"] = check_header(mail.subject, "subject")
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(localtime=True)  # the real offset (+0000 here), not -0000 "zone unknown"
     message["Message-ID"] = make_msgid(domain=parse_address(sender).domain)
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
+    for part in message.iter_parts():
+        del part["MIME-Version"]  # it belongs to the top of the message only (RFC 2045)
     return message

@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from domain.errors import InvalidArgument, PermanentError, TransientError
 
 DEFAULT_TIMEOUT = 30.0
+#: .eml files are readable like any file the user writes (the outbox is for reading them).
+EML_MODE = 0o644
 
 
 class Transport(Protocol):
@@ -92,6 +94,7 @@ class FileTransport:
         target = self.directory / f"{time.strftime('%Y%m%d-%H%M%S')}-{message_id}.eml"
         with tempfile.NamedTemporaryFile(dir=self.directory, suffix=".tmp", delete=False) as handle:
             handle.write(message.as_bytes())
+        os.chmod(handle.name, EML_MODE)  # a temporary file is 0600: nobody else could read the mail
         os.replace(handle.name, target)
 
 

@@ -43,8 +43,7 @@ def test_the_ledger_observes_first_so_it_sees_the_outcome_after_retries_decided(
     broker = build_broker(Settings())
     order = names(broker)
 
-    # Only the duplicate check stands before the ledger: a copy it drops never looks started.
-    assert order[:4] == ["QueueDefaults", "Redelivery", "Ledger", "Heartbeats"]
+    assert order[:3] == ["QueueDefaults", "Ledger", "Heartbeats"]
     assert order.index("Retries") > order.index("Ledger")
     for required in (
         "AgeLimit",

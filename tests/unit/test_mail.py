@@ -95,6 +95,9 @@ def test_without_smtp_each_mail_is_written_as_an_eml_file(tmp_path):
     assert parsed["Subject"] == "Книга готова"
     assert parsed["To"].addresses[0].display_name == "Анна Каренина"
     assert parsed.get_body(("plain",)).get_content().strip() == "Иллюстрации созданы."
+    assert not parsed["Date"].endswith("-0000")  # a real offset, not "zone unknown"
+    assert [part.get("MIME-Version") for part in parsed.iter_parts()] == [None, None]
+    assert eml.stat().st_mode & 0o777 == 0o644
 
 
 def test_smtp_urls_carry_tls_login_and_timeout():

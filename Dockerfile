@@ -15,4 +15,6 @@ RUN pip install . && useradd --create-home bookjobs && mkdir -p /data/media /dat
 
 USER bookjobs
 ENV MEDIA_ROOT=/data/media MAIL_OUTBOX_DIR=/data/outbox
-CMD ["bookjobs", "up"]
+# docker-compose.yml names each service's command; alone, the image runs workers
+# (`bookjobs up` would bind its dashboard to the container's own loopback, out of reach).
+CMD ["bookjobs", "worker"]

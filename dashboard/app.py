@@ -63,6 +63,7 @@ def create_app(settings: Settings, broker: dramatiq.Broker) -> FastAPI:
     app.include_router(api.router)
     app.include_router(metrics.router)
     _mount_docs(app)
+    _mount_media(app, settings)
     _add_handlers(app)
 
     @app.middleware("http")
@@ -96,6 +97,15 @@ def _refusal(request: Request, settings: Settings) -> tuple[int, str] | None:
         root = request.scope.get("root_path", "")
         return write_refusal(request, api=request.url.path.startswith(f"{root}/api/"))
     return None
+
+
+def _mount_media(app: FastAPI, settings: Settings) -> None:
+    """Serve generated images read-only at MEDIA_URL/images/ (only MEDIA_ROOT/images: no EPUB cache,
+    no mail outbox; symlinks are not followed, so nothing outside it is ever served)."""
+    if not settings.media_url.startswith("/"):
+        return  # MEDIA_URL points at another server (a CDN): it serves them
+    url = settings.media_url.rstrip("/") + "/images"
+    app.mount(url, StaticFiles(directory=settings.media_root / "images", check_dir=False), name="media")
 
 
 def _mount_docs(app: FastAPI) -> None:

@@ -57,10 +57,13 @@ class Scheduler:
         self.clock = clock
         self._cursors: dict[str, datetime] = {}
 
-    def run(self, stop: threading.Event) -> None:
-        """Tick at every slot until `stop` is set."""
+    def run(self, stop: threading.Event, *, on_round: Callable[[], None] | None = None) -> None:
+        """Tick at every slot until `stop` is set; `on_round` is called each round (a liveness beat,
+        at least every MAX_SLEEP seconds)."""
         logger.info("Scheduler %s up with %d rows.", self.scheduler_id, len(self.rows))
         while not stop.is_set():
+            if on_round is not None:
+                on_round()
             try:
                 wake = self.tick()
             except Exception:

@@ -9,6 +9,7 @@ import threading
 import click
 
 from broker.commands.common import clear_errors, load_actors, load_settings
+from broker.commands.health import SCHEDULER_HEARTBEAT
 from broker.errors import ConfigError
 from domain import db
 from domain.models.base import utcnow
@@ -32,9 +33,11 @@ def scheduler(modules: tuple[str, ...]) -> None:
     broker = load_actors(settings, modules)
     runner = build_scheduler(broker)
     stop = threading.Event()
+    # Set here whatever the caller left (a shell that ignores SIGINT, nohup): both stop it.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    runner.run(stop)
+    runner.run(stop, on_round=SCHEDULER_HEARTBEAT.touch)
+    SCHEDULER_HEARTBEAT.unlink(missing_ok=True)
     broker.close()
 
 

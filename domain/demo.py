@@ -58,19 +58,26 @@ def write_epub(path: Path) -> Path:
 
 
 def load(session: Session, *, media_root: Path) -> DemoData:
-    """The demo reader, book and three reading sessions started three hours ago (idempotent)."""
+    """The demo reader, book and three reading sessions started three hours ago (idempotent: a
+    second run reuses the reader and the book, and opens sessions only if none is open)."""
     user = session.scalars(select(User).where(User.username == "demo")).one_or_none()
     if user is None:
         user = User(email="reader@bookreader.local", username="demo", full_name="Анна Демо")
         session.add(user)
         session.flush()
-    path = write_epub(media_root / "demo" / "dom-u-reki.epub")
-    book = Book(title="Дом у реки", author="Демо Автор", file_path=str(path.resolve()), file_format="epub")
-    session.add(book)
-    session.flush()
-    started = utcnow() - timedelta(hours=3)
-    session.add_all(
-        ReadingSession(user_id=user.id, book_id=book.id, started_at=started, start_position=10 * n)
-        for n in range(3)
+    path = str(write_epub(media_root / "demo" / "dom-u-reki.epub").resolve())
+    book = session.scalars(select(Book).where(Book.file_path == path)).first()
+    if book is None:
+        book = Book(title="Дом у реки", author="Демо Автор", file_path=path, file_format="epub")
+        session.add(book)
+        session.flush()
+    open_sessions = select(ReadingSession.id).where(
+        ReadingSession.book_id == book.id, ReadingSession.is_active.is_(True)
     )
+    if session.scalars(open_sessions).first() is None:
+        started = utcnow() - timedelta(hours=3)
+        session.add_all(
+            ReadingSession(user_id=user.id, book_id=book.id, started_at=started, start_position=10 * n)
+            for n in range(3)
+        )
     return DemoData(book_id=book.id, user_id=user.id, open_sessions=3)

@@ -6,6 +6,8 @@ import functools
 import importlib
 import json
 import logging
+import os
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -60,11 +62,60 @@ def clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+#: Errors that mean the broker cannot be reached (a raw gaierror comes from its connection too).
+BROKER_ERRORS = (pika.exceptions.AMQPError, dramatiq.errors.BrokerError, ConnectionError, socket.gaierror)
+
+
 def _describe(error: BaseException) -> str:
     text = str(error) or type(error).__name__
-    if isinstance(error, pika.exceptions.AMQPError | dramatiq.errors.BrokerError | ConnectionError):
-        return f"cannot reach the broker ({type(error).__name__}: {text})."
+    if isinstance(error, BROKER_ERRORS):
+        return f"cannot reach the broker at {broker_location()} ({root_cause(error)})."
     return text
+
+
+def broker_location() -> str:
+    """host:port/vhost of BROKER_URL, without credentials, for error messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(os.environ.get("BROKER_URL", ""))
+    return f"{parts.hostname or '?'}:{parts.port or 5672}{parts.path or '/'}"
+
+
+def root_cause(error: BaseException) -> str:
+    """The innermost reason of a connection error, in words: pika wraps it in layers whose own text
+    is only a class name (AMQPConnectionError → AMQPConnectorSocketConnectError → the OSError)."""
+    for _ in range(5):
+        nested = [arg for arg in error.args if isinstance(arg, BaseException)]
+        wrapped = getattr(error, "exception", None)  # pika's connector errors keep theirs here
+        if nested:
+            error = nested[-1]
+        elif isinstance(wrapped, BaseException):
+            error = wrapped
+        else:
+            break
+    if isinstance(error, socket.gaierror):
+        return f"its host name does not resolve: {error.strerror}"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused: is RabbitMQ running there?"
+    if isinstance(error, TimeoutError | socket.timeout):
+        return "no answer before the timeout"
+    text = str(error).strip()
+    name = type(error).__name__
+    return f"{name}: {text}" if text and text != name else name
+
+
+def require_database(settings: Settings) -> None:
+    """ConfigError when DATABASE_URL names a SQLite file that does not exist: a read-only command
+    would otherwise create an empty database file wherever it was run."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if is_file and not os.path.exists(url.database):
+        raise ConfigError(
+            f"The database file {url.database!r} does not exist here: run `bookjobs db upgrade` "
+            "first, or set DATABASE_URL to the database bookjobs uses."
+        )
 
 
 def load_settings() -> Settings:
@@ -122,13 +173,25 @@ def parse_json(kind: type, name: str) -> Callable[[click.Context, click.Paramete
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError as error:
-            reason = f"{error.msg} at position {error.pos}"
-            raise click.BadParameter(f"{value!r} is not valid JSON ({reason}).") from None
+            _refuse(ctx, f"{name} {value!r} is not valid JSON ({error.msg} at position {error.pos}).")
         if not isinstance(parsed, kind):
-            raise click.BadParameter(f"{name} must be a JSON {kind.__name__}, got {type(parsed).__name__}.")
+            _refuse(ctx, f"{name} must be a JSON {_json_kind(kind)}, got {_json_kind(type(parsed))}.")
         return parsed
 
     return callback
+
+
+def _refuse(ctx: click.Context, sentence: str) -> None:
+    """One `Error:` line and exit code 2, instead of click's Usage / Try / Error block."""
+    click.echo(f"Error: {sentence}", err=True)
+    ctx.exit(2)
+
+
+JSON_KINDS = {list: "list", dict: "object", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+def _json_kind(kind: type) -> str:
+    return JSON_KINDS.get(kind, kind.__name__)
 
 
 def describe_database_error(error: BaseException) -> str:

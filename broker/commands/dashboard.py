@@ -24,6 +24,22 @@ def check_binding(settings: Settings, host: str) -> None:
         )
 
 
+def check_port_free(host: str, port: int) -> None:
+    """ConfigError naming the address when something already listens there (before any URL is printed)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigError(
+                f"Cannot serve the dashboard on {host}:{port}: {error.strerror or error}. "
+                "Choose another address with --host / --port."
+            ) from None
+
+
 def build_server(settings: Settings, broker, host: str, port: int, root_path: str = ""):
     """A uvicorn server for the dashboard app (not started)."""
     import uvicorn
@@ -64,6 +80,7 @@ def dashboard(host: str, port: int, root_path: str, modules: tuple[str, ...]) ->
             "Set BROKER_URL=amqp://... or run everything in one process with `bookjobs up`."
         )
     check_binding(settings, host)
+    check_port_free(host, port)
     broker = load_actors(settings, modules)
     click.echo(f"bookjobs dashboard on http://{host}:{port}{root_path}/ (API docs at {root_path}/api/docs).")
     build_server(settings, broker, host, port, root_path).run()

@@ -20,6 +20,10 @@ def db() -> None:
 def upgrade() -> None:
     """Create or upgrade every bookjobs table to the latest migration."""
     settings = load_settings()
-    migrate.upgrade(database.configure(settings.database_url))
+    before, after = migrate.upgrade(database.configure(settings.database_url))
     safe_url = make_url(settings.database_url).render_as_string(hide_password=True)
-    click.echo(f"Database {safe_url} is up to date.")
+    if before == after:
+        click.echo(f"Database {safe_url} is up to date (revision {after}).")
+    else:
+        origin = before or "(none: a new database)"
+        click.echo(f"Database {safe_url} upgraded from revision {origin} to {after}.")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from broker.commands.common import clear_errors, load_settings
+from broker.commands.common import clear_errors, load_settings, require_database
 from broker.inspect import BrokerInspector
 from broker.workers import HOSTNAME
 from domain import db, ledger
@@ -33,6 +33,7 @@ def health(check_worker: bool, check_scheduler: bool, dashboard_url: str | None)
     """Check that the broker and the database answer (and, with --worker or --scheduler, that a
     worker or the scheduler here is alive)."""
     settings = load_settings()
+    require_database(settings)
     if settings.broker_url.startswith("amqp"):
         BrokerInspector(settings.broker_url).close()
     db.configure(settings.database_url)

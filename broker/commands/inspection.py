@@ -7,7 +7,7 @@ import json
 import click
 from dramatiq.common import dq_name, xq_name
 
-from broker.commands.common import clear_errors, load_actors, load_settings
+from broker.commands.common import clear_errors, load_actors, load_settings, require_database
 from broker.errors import ConfigError
 from broker.inspect import BrokerInspector, QueueCounts
 from broker.settings import Settings
@@ -43,6 +43,7 @@ def status(as_json: bool, modules: tuple[str, ...]) -> None:
     The queues shown are bookjobs' own, those of `--module`, and every queue a live worker serves.
     """
     settings = load_settings()
+    require_database(settings)
     names = _queue_names(settings, modules)
     db.configure(settings.database_url)
     with db.session_scope() as session:

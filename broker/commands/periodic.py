@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from broker.commands.common import clear_errors, load_actors, load_settings
+from broker.commands.common import clear_errors, load_actors, load_settings, require_database
 from broker.commands.health import SCHEDULER_HEARTBEAT
 from broker.errors import ConfigError
 from domain import db
@@ -49,6 +49,7 @@ def schedules(as_json: bool) -> None:
     from periodic.status import schedule_rows
 
     settings = load_settings()
+    require_database(settings)
     broker = load_actors(settings)
     with db.session_scope() as session:
         rows = schedule_rows(session, declared=set(broker.actors), now=utcnow())

@@ -11,7 +11,14 @@ import threading
 import click
 
 from broker.commands.common import clear_errors, load_actors, load_settings
-from broker.commands.dashboard import DEFAULT_HOST, DEFAULT_PORT, build_server, check_binding, serve_in_thread
+from broker.commands.dashboard import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    build_server,
+    check_binding,
+    check_port_free,
+    serve_in_thread,
+)
 from broker.commands.demo import run_demo
 from broker.commands.embedded import EmbeddedRuntime
 from broker.errors import ConfigError
@@ -110,6 +117,8 @@ def up(threads: int, processes: int, host: str, port: int, no_dashboard: bool, d
     settings = load_settings()
     if not no_dashboard:
         check_binding(settings, host)
+        if port:
+            check_port_free(host, port)
     if settings.is_embedded:
         _run_embedded(
             EmbeddedRuntime(settings, worker_threads=threads), None if no_dashboard else (host, port), demo

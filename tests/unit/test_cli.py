@@ -61,16 +61,16 @@ def test_send_explains_arguments_that_do_not_fit_the_actor(run):
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--args", "[1", "is not valid JSON"),
-        ("--args", '{"a": 1}', "--args must be a JSON list"),
-        ("--kwargs", "[1]", "--kwargs must be a JSON dict"),
+        ("--args", "[1", "Error: --args '[1' is not valid JSON (Expecting ',' delimiter at position 2)."),
+        ("--args", '{"a": 1}', "Error: --args must be a JSON list, got object."),
+        ("--kwargs", "[1]", "Error: --kwargs must be a JSON object, got list."),
     ],
 )
-def test_send_rejects_bad_json(run, option, value, message):
+def test_send_rejects_bad_json_in_one_error_line(run, option, value, message):
     result = run("send", "health_check", option, value, env={"BROKER_URL": "amqp://guest:guest@127.0.0.1:1/"})
 
     assert result.exit_code == 2
-    assert message in result.output
+    assert result.output.strip().splitlines() == [message]
 
 
 def test_an_unreachable_broker_is_one_clear_line(run):
@@ -83,16 +83,27 @@ def test_an_unreachable_broker_is_one_clear_line(run):
 
 def test_db_upgrade_creates_the_ledger_tables(run, tmp_path):
     result = run("db", "upgrade")
+    again = run("db", "upgrade")
 
     assert result.exit_code == 0, result.output
-    assert "is up to date" in result.output
+    assert "upgraded from revision (none: a new database) to 00" in result.output
+    assert "is up to date (revision 00" in again.output
     import sqlite3
 
     tables = {r[0] for r in sqlite3.connect(tmp_path / "cli.db").execute("select name from sqlite_master")}
     assert {"bookjobs_jobs", "bookjobs_workers", "alembic_version"} <= tables
 
 
-def test_status_on_an_unmigrated_database_says_what_to_run(run):
+def test_status_without_a_database_file_says_what_to_run_and_creates_none(run, tmp_path):
+    result = run("status")
+
+    assert result.exit_code == 2
+    assert "does not exist here: run `bookjobs db upgrade` first" in result.output
+    assert not (tmp_path / "cli.db").exists()
+
+
+def test_status_on_an_unmigrated_database_says_what_to_run(run, tmp_path):
+    (tmp_path / "cli.db").touch()
     result = run("status")
 
     assert result.exit_code == 1

@@ -18,10 +18,11 @@ logger = logging.getLogger(__name__)
 class EmbeddedRuntime:
     """Everything `bookjobs up` runs in one process when there is no BROKER_URL: workers and scheduler."""
 
-    def __init__(self, settings: Settings, *, worker_threads: int = 4) -> None:
+    def __init__(self, settings: Settings, *, worker_threads: int = 4, modules: tuple[str, ...] = ()) -> None:
         if not settings.is_embedded:
             raise ValueError("EmbeddedRuntime needs BROKER_URL=memory://")
         self.settings = settings
+        self.modules = modules
         self.worker_threads = worker_threads
         self.broker: dramatiq.Broker | None = None
         self.worker: dramatiq.Worker | None = None
@@ -31,7 +32,7 @@ class EmbeddedRuntime:
     def start(self) -> dramatiq.Broker:
         """Migrate the database, declare the actors, and start the worker threads."""
         migrate.upgrade(db.configure(self.settings.database_url))
-        broker = load_actors(self.settings)
+        broker = load_actors(self.settings, self.modules)
         # dramatiq's CLI emits process_boot in each worker process; TimeLimit starts its timer thread then.
         broker.emit_after("process_boot")
         self.worker = dramatiq.Worker(broker, worker_threads=self.worker_threads, worker_timeout=100)

@@ -111,8 +111,23 @@ def worker(
 )
 @click.option("--no-dashboard", is_flag=True, help="Do not serve the dashboard.")
 @click.option("--demo", is_flag=True, help="Load a demo book, reader and sessions, and send their jobs.")
+@click.option(
+    "--module",
+    "-m",
+    "modules",
+    multiple=True,
+    help="Also import this module (your own actors) in the worker, scheduler and dashboard; repeatable.",
+)
 @clear_errors
-def up(threads: int, processes: int, host: str, port: int, no_dashboard: bool, demo: bool) -> None:
+def up(
+    threads: int,
+    processes: int,
+    host: str,
+    port: int,
+    no_dashboard: bool,
+    demo: bool,
+    modules: tuple[str, ...],
+) -> None:
     """Run the whole system: embedded in one process by default, real processes with BROKER_URL=amqp://."""
     settings = load_settings()
     if not no_dashboard:
@@ -121,13 +136,16 @@ def up(threads: int, processes: int, host: str, port: int, no_dashboard: bool, d
             check_port_free(host, port)
     if settings.is_embedded:
         _run_embedded(
-            EmbeddedRuntime(settings, worker_threads=threads), None if no_dashboard else (host, port), demo
+            EmbeddedRuntime(settings, worker_threads=threads, modules=modules),
+            None if no_dashboard else (host, port),
+            demo,
         )
     else:
         migrate.upgrade(db.configure(settings.database_url))
-        commands = [["worker", "--processes", str(processes)], ["scheduler"], ["relay"]]
+        extra = [arg for module in modules for arg in ("--module", module)]
+        commands = [["worker", "--processes", str(processes), *extra], ["scheduler", *extra], ["relay"]]
         if not no_dashboard:
-            commands.append(["dashboard", "--host", host, "--port", str(port)])
+            commands.append(["dashboard", "--host", host, "--port", str(port), *extra])
         _supervise(commands, settings if demo else None)
 
 
@@ -181,6 +199,7 @@ def _supervise(commands: list[list[str]], demo_settings: Settings | None = None)
             child.send_signal(signal.SIGTERM)
     for child in children:
         child.wait()
+    click.echo("bookjobs stopped.")
     sys.exit(max(child.returncode or 0 for child in children) if not stop.is_set() else 0)
 
 

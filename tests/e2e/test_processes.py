@@ -129,6 +129,60 @@ def test_up_with_a_real_broker_supervises_worker_processes_until_interrupted(ser
     assert "bookjobs is up: `bookjobs dashboard --host 127.0.0.1 --port" in output
 
 
+def test_ctrl_c_on_up_with_rabbitmq_stops_every_process_cleanly_and_repeats_no_job(
+    service_env, rabbitmq_broker, start_worker
+):
+    import tests.support.actors as test_actors
+    from broker.send_many import send_many
+    from domain import db, ledger
+    from tests.support.effects import effects, extra_runs, runs_per_message
+
+    test_actors.create_tables()
+    command = [
+        sys.executable,
+        "-m",
+        "broker",
+        "up",
+        "-p",
+        "2",
+        "-m",
+        "tests.support.actors",
+        "--no-dashboard",
+    ]
+    process = subprocess.Popen(
+        command,
+        env=service_env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives a foreground job
+    )
+    try:
+        sent = [
+            m.message_id for m in send_many(test_actors.record_effect, [[f"c{n}", 0.02] for n in range(2000)])
+        ]
+        wait_for(lambda: len(effects()) > 100, timeout=60, what="the first jobs done")
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: SIGINT to the whole foreground group
+        started = time.monotonic()
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    stopping = time.monotonic() - started
+
+    assert process.returncode == 0, output
+    assert output.rstrip().endswith("bookjobs stopped."), output[-2000:]
+    assert "Killing worker process" not in output and "Traceback" not in output
+    assert stopping < 30
+    with db.session_scope() as session:
+        assert ledger.workers(session) == []  # every worker said goodbye: no stale row
+    start_worker(processes=1, threads=8)  # the rest of the jobs, and anything handed back
+    wait_for(lambda: len(effects()) >= len(sent), timeout=120, interval=0.5, what="every effect")
+    assert effects() == set(sent)
+    assert extra_runs() == 0, runs_per_message()  # counted per run: nothing finished ran again
+
+
 def test_up_demo_shows_every_domain_working_in_the_dashboard_within_a_minute(tmp_path: Path):
     env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
     env["PYTHONPATH"] = str(REPO_ROOT)
@@ -177,6 +231,8 @@ def test_plain_periodiq_still_starts_and_lists_the_periodic_actors(service_env):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Whatever the caller ignores (nohup, a background job ignore SIGINT), periodiq gets Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(4)
     process.send_signal(signal.SIGINT)

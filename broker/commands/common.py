@@ -17,7 +17,7 @@ import dramatiq.errors
 import pika.exceptions
 from sqlalchemy.exc import DBAPIError
 
-from broker import runtime
+from broker import log_filters, runtime
 from broker.errors import ConfigError
 from broker.settings import Settings
 from domain.errors import JobError
@@ -40,6 +40,7 @@ def setup_logging(verbose: bool = False) -> None:
     # pika logs every failed connection attempt with a traceback; bookjobs reports them in one line.
     logging.getLogger("pika").setLevel(logging.CRITICAL)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    log_filters.install()
 
 
 def clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -40,15 +40,16 @@ CHECK = textwrap.dedent(
 
 
 def test_the_wheel_installs_templates_migrations_and_static_files(tmp_path):
+    dist = tmp_path / "dist"
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-v", str(REPO_ROOT), "--no-deps", "-w", str(tmp_path / "dist")],
+        [sys.executable, "-m", "pip", "wheel", "-v", str(REPO_ROOT), "--no-deps", "-w", str(dist)],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert built.returncode == 0, built.stderr[-3000:]
     assert "absent from the `packages` configuration" not in built.stdout + built.stderr
-    [wheel] = (tmp_path / "dist").glob("bookjobs-*.whl")
+    [wheel] = dist.glob("bookjobs-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"dashboard/templates/job.html", "domain/mail/templates/notification.ru.html"} <= names
     assert any(name.startswith("domain/migrations/versions/0009_") for name in names)

@@ -15,6 +15,7 @@ from typing import Any
 import click
 import dramatiq.errors
 import pika.exceptions
+import psycopg2
 from sqlalchemy.exc import DBAPIError
 
 from broker import log_filters, runtime
@@ -196,9 +197,16 @@ def _json_kind(kind: type) -> str:
 
 
 def describe_database_error(error: BaseException) -> str:
-    """One line for a database that cannot be reached or is not migrated."""
+    """One line for a database that cannot be reached, or that is reached but not migrated."""
     original = getattr(error, "orig", None) or error
     first_line = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    if isinstance(original, psycopg2.OperationalError) or "unable to open database" in first_line:
+        return f"cannot reach the database at {database_location()} ({first_line}). Is DATABASE_URL right?"
     return (
         f"cannot use the database ({first_line}). Is DATABASE_URL right, and did `bookjobs db upgrade` run?"
     )
+
+
+def database_location() -> str:
+    """DATABASE_URL without its password, for error messages."""
+    return redacted_url(os.environ.get("DATABASE_URL") or Settings().database_url)

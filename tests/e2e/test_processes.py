@@ -98,7 +98,10 @@ def test_status_with_an_unreachable_database_or_broker_says_so_in_one_line(servi
     env = dict(service_env, DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:1/none")
     status = bookjobs("status", env=env)
     assert status.returncode == 1
-    assert status.stderr.startswith("Error: cannot use the database")
+    assert status.stderr.startswith(
+        "Error: cannot reach the database at postgresql+psycopg2://postgres@127.0.0.1:1/none ("
+    )
+    assert "db upgrade" not in status.stderr  # it is not a migration that is missing
 
     env = dict(service_env, BROKER_URL="amqp://guest:guest@127.0.0.1:1/")
     status = bookjobs("status", env=env)

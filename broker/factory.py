@@ -24,6 +24,7 @@ from broker.middleware import (
     OutboxClaim,
     PeriodicOption,
     QueueDefaults,
+    Recycling,
     Retries,
     SwitchInterval,
     Warmup,
@@ -68,7 +69,15 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
         PeriodicOption(),
         Warmup(queue_name="books", warm=_warm_nlp),
         SwitchInterval(seconds=settings.gil_switch_interval),
+        *_recycling(settings),
     ]
+
+
+def _recycling(settings: Settings) -> list[dramatiq.Middleware]:
+    """Recycling only when a limit is set: a middleware that never acts still costs a call per hook."""
+    if not (settings.max_jobs_per_child or settings.max_memory_per_child_mb):
+        return []
+    return [Recycling(max_jobs=settings.max_jobs_per_child, max_memory_mb=settings.max_memory_per_child_mb)]
 
 
 def _warm_nlp() -> None:

@@ -38,6 +38,10 @@ class Settings:
     heartbeat_interval: float = 5.0
     gil_switch_interval: float = 0.01
     max_message_bytes: int = 1_048_576
+    #: A worker process finishing this many jobs is replaced by a fresh one (0: never).
+    max_jobs_per_child: int = 0
+    #: A worker process whose resident memory passes this many MB is replaced (0: never).
+    max_memory_per_child_mb: int = 0
     abandoned_session_hours: float = 2.0
     dead_job_retention_days: int = 90
 
@@ -76,6 +80,10 @@ class Settings:
             gil_switch_interval=_positive(env, "BOOKJOBS_GIL_SWITCH_MS", defaults.gil_switch_interval * 1000)
             / 1000,
             max_message_bytes=int(_positive(env, "MAX_MESSAGE_BYTES", defaults.max_message_bytes)),
+            max_jobs_per_child=_whole(env, "BOOKJOBS_MAX_JOBS_PER_CHILD", defaults.max_jobs_per_child),
+            max_memory_per_child_mb=_whole(
+                env, "BOOKJOBS_MAX_MEMORY_PER_CHILD_MB", defaults.max_memory_per_child_mb
+            ),
             abandoned_session_hours=_positive(
                 env, "ABANDONED_SESSION_HOURS", defaults.abandoned_session_hours
             ),
@@ -120,6 +128,15 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value.lower() in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name}={value!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit():
+        raise ConfigError(f"{name}={value!r} is not a whole number (0 turns it off).")
+    return int(value)
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:

@@ -14,14 +14,19 @@ import ctypes
 import ctypes.util
 import logging
 import multiprocessing
+import os
 import signal
 import sys
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dramatiq.canteen import Canteen
 from dramatiq.cli import RET_IMPORT, try_block_signals, try_unblock_signals, worker_process
+
+from broker.middleware.recycling import LOCK_ENV as RECYCLE_LOCK_ENV
 
 logger = logging.getLogger("bookjobs.supervisor")
 
@@ -44,6 +49,11 @@ class Child:
     restarts: deque[float] = field(default_factory=lambda: deque(maxlen=4 * CRASH_LOOP_RESTARTS))
     restart_at: float | None = None
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+
 
 class Supervisor:
     """Keeps `processes` dramatiq worker processes running with dramatiq's parsed `args`."""
@@ -61,6 +71,15 @@ class Supervisor:
         """Start the children and supervise them until they all stopped; the exit code."""
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
+        # Children recycling themselves take turns through this lock file (broker.middleware.recycling).
+        lock = Path(tempfile.gettempdir()) / f"bookjobs-recycle-{os.getpid()}.lock"
+        os.environ[RECYCLE_LOCK_ENV] = str(lock)
+        try:
+            return self._supervise()
+        finally:
+            lock.unlink(missing_ok=True)
+
+    def _supervise(self) -> int:
         self.children = [Child(slot, self._spawn(slot)) for slot in range(self.processes)]
         logger.info("Supervising %d worker processes (pids %s).", self.processes, self.pids())
         while any(child.restart_at is not None or child.process.is_alive() for child in self.children):
@@ -99,6 +118,10 @@ class Supervisor:
         if child.process.is_alive() or child.process.exitcode is None or self.stopping:
             return
         code = child.process.exitcode
+        if code == 0:  # it stopped by itself: recycled (max jobs or memory per child)
+            logger.info("Worker process %d (pid %d) exited; starting a fresh one.", child.slot, child.pid)
+            child.process = self._spawn(child.slot)
+            return
         logger.error("Worker process %d (pid %d) %s.", child.slot, child.process.pid, describe_exit(code))
         if code in FATAL_EXIT_CODES:
             logger.critical("A new worker process would fail the same way; stopping the worker.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -41,6 +42,20 @@ from domain import db, migrate
     "--module", "-m", "modules", multiple=True, help="Also import this module (your own actors); repeatable."
 )
 @click.option(
+    "--max-jobs-per-child",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Replace a worker process after this many jobs, one process at a time (0: never; "
+    "default BOOKJOBS_MAX_JOBS_PER_CHILD or 0).",
+)
+@click.option(
+    "--max-memory-per-child",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Replace a worker process once its resident memory passes this many MB (0: never; "
+    "default BOOKJOBS_MAX_MEMORY_PER_CHILD_MB or 0).",
+)
+@click.option(
     "--shutdown-timeout",
     type=click.IntRange(min=0),
     default=600_000,
@@ -54,9 +69,16 @@ def worker(
     threads: int,
     prefetch: int,
     modules: tuple[str, ...],
+    max_jobs_per_child: int | None,
+    max_memory_per_child: int | None,
     shutdown_timeout: int,
 ) -> None:
     """Run dramatiq worker processes over every actor; one that dies is restarted alone."""
+    # Worker processes read their settings from the environment they inherit.
+    if max_jobs_per_child is not None:
+        os.environ["BOOKJOBS_MAX_JOBS_PER_CHILD"] = str(max_jobs_per_child)
+    if max_memory_per_child is not None:
+        os.environ["BOOKJOBS_MAX_MEMORY_PER_CHILD_MB"] = str(max_memory_per_child)
     settings = load_settings()
     if settings.is_embedded:
         raise ConfigError(

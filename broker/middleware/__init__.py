@@ -6,6 +6,7 @@ from broker.middleware.message_guard import MessageGuard
 from broker.middleware.outbox_claim import OutboxClaim
 from broker.middleware.periodic_option import PeriodicOption
 from broker.middleware.queue_defaults import QueueDefaults
+from broker.middleware.recycling import Recycling
 from broker.middleware.retries import Retries
 from broker.middleware.switch_interval import SwitchInterval
 from broker.middleware.warmup import Warmup
@@ -17,6 +18,7 @@ __all__ = [
     "OutboxClaim",
     "PeriodicOption",
     "QueueDefaults",
+    "Recycling",
     "Retries",
     "SwitchInterval",
     "Warmup",

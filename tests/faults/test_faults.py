@@ -200,3 +200,22 @@ def test_a_bulk_send_cut_mid_batch_and_resent_runs_every_job_once(
     with db.session_scope() as session:
         suppressed = session.scalar(select(func.sum(Job.duplicates_suppressed)))
     assert suppressed == copies  # each second copy of a job was acked unrun
+
+
+def test_recycling_children_under_a_drain_loses_and_repeats_nothing(
+    effects_of, start_worker, service_settings
+):
+    sent = effects_of(3000, 0.005)
+    worker = start_worker(processes=2, threads=4, options=("--max-jobs-per-child", "300"))
+
+    assert_each_effect_exactly_once(sent, service_settings.broker_url, timeout=180)
+
+    def replaced() -> str | None:  # the last replacement may still be starting
+        log = worker.log_path.read_text()
+        done = log.count("exited; starting a fresh one") == log.count("Recycling worker process")
+        return log if done else None
+
+    log = wait_for(replaced, timeout=60, what="every recycled process replaced")
+    assert log.count("Recycling worker process") >= 6, log[-3000:]  # 3,000 jobs at 300 a child
+    assert "died" not in log and "Killing" not in log
+    assert worker.process.poll() is None and len(worker.child_pids()) == 2

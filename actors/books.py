@@ -17,7 +17,10 @@ def process_book(book_id: int) -> dict:
     try:
         with db.session_scope() as session:
             chapter_ids = book_service.prepare(
-                session, book_id=book_id, media_root=current_settings().media_root
+                session,
+                book_id=book_id,
+                media_root=current_settings().media_root,
+                books_root=current_settings().books_root,
             )
     except PermanentError as error:
         with db.session_scope() as session:
@@ -69,6 +72,7 @@ def generate_cfi_locations(
             session,
             book_id=book_id,
             media_root=current_settings().media_root,
+            books_root=current_settings().books_root,
             chars=chars,
             locations_count=locations_count,
         )
@@ -80,7 +84,7 @@ def cache_epub_file(book_id: int) -> dict:
     media_root = current_settings().media_root
     with db.session_scope() as session:
         book = book_service.get_book(session, book_id)
-        source = book_service.resolve_path(book.file_path, media_root)
+        source = book_service.resolve_path(book.file_path, media_root, current_settings().books_root)
     entry = cache_service.cache_file(source, book_id=book_id, media_root=media_root)
     with db.session_scope() as session:
         book = book_service.get_book(session, book_id, lock=True)

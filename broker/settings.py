@@ -26,6 +26,8 @@ class Settings:
     app_base_url: str = "http://localhost:3000"
     media_root: Path = Path("media")
     media_url: str = "/media/"
+    #: Where book files live; when set, a book whose file resolves elsewhere is refused.
+    books_root: Path | None = None
     image_provider: str = "local"
     image_api_url: str | None = None
     image_daily_limit: int = 50
@@ -64,6 +66,7 @@ class Settings:
             app_base_url=_url(env, "APP_BASE_URL", defaults.app_base_url, ("http", "https")).rstrip("/"),
             media_root=Path(env.get("MEDIA_ROOT", str(defaults.media_root))),
             media_url=env.get("MEDIA_URL", defaults.media_url),
+            books_root=Path(env["BOOKS_ROOT"]) if env.get("BOOKS_ROOT") else None,
             image_provider=_choice(env, "IMAGE_PROVIDER", defaults.image_provider, ("local", "http")),
             image_api_url=_optional_url(env, "IMAGE_API_URL", ("http", "https")),
             image_daily_limit=int(_positive(env, "IMAGE_DAILY_LIMIT", defaults.image_daily_limit)),

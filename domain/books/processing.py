@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from domain.books import locations as epub_locations
 from domain.books.importer import import_book
-from domain.errors import NotFound
+from domain.errors import InvalidArgument, NotFound
 from domain.models.base import utcnow
 from domain.models.books import Book, Chapter, Description
 from domain.nlp.ensemble import Mode, find_passages
@@ -37,10 +37,10 @@ def get_book(session: Session, book_id: int, *, lock: bool = False) -> Book:
     return book
 
 
-def prepare(session: Session, *, book_id: int, media_root: Path) -> list[int]:
+def prepare(session: Session, *, book_id: int, media_root: Path, books_root: Path | None = None) -> list[int]:
     """Import the book's file into chapters (replacing an earlier run's) and return their ids in order."""
     book = get_book(session, book_id, lock=True)
-    imported = import_book(resolve_path(book.file_path, media_root), book.file_format)
+    imported = import_book(resolve_path(book.file_path, media_root, books_root), book.file_format)
     session.execute(delete(Description).where(Description.book_id == book_id))
     session.execute(delete(Chapter).where(Chapter.book_id == book_id))
     chapters = [
@@ -149,6 +149,7 @@ def generate_locations(
     media_root: Path,
     chars: int | None = None,
     locations_count: int | None = None,
+    books_root: Path | None = None,
 ) -> dict:
     """epub.js locations of the book's EPUB, stored in its metadata; `locations_count` picks `chars`."""
     book = get_book(session, book_id, lock=True)
@@ -160,7 +161,7 @@ def generate_locations(
             "status": "skipped",
             "reason": f"Locations need an EPUB; book {book_id!r} is {book.file_format!r}.",
         }
-    path = resolve_path(book.file_path, media_root)
+    path = resolve_path(book.file_path, media_root, books_root)
     if chars is None:
         chars = epub_locations.chars_for_count(path, locations_count) if locations_count else 150
     found = epub_locations.generate(path, chars)
@@ -175,7 +176,12 @@ def generate_locations(
     }
 
 
-def resolve_path(file_path: str, media_root: Path) -> Path:
-    """A book file path as stored (absolute, or relative to MEDIA_ROOT) made absolute."""
+def resolve_path(file_path: str, media_root: Path, books_root: Path | None = None) -> Path:
+    """A book file path as stored (absolute, or relative to MEDIA_ROOT) made absolute; with
+    `books_root` (BOOKS_ROOT), InvalidArgument for one that resolves anywhere else (symlinks and
+    `..` included), so a row pointing at /etc/passwd is never read, parsed or copied."""
     path = Path(file_path)
-    return path if path.is_absolute() else media_root / path
+    path = path if path.is_absolute() else media_root / path
+    if books_root is not None and not path.resolve().is_relative_to(books_root.resolve()):
+        raise InvalidArgument(f"Book file {file_path!r} is outside BOOKS_ROOT {str(books_root)!r}.")
+    return path

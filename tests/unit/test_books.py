@@ -12,6 +12,7 @@ from domain import db
 from domain.books import cache
 from domain.books.importer import import_book
 from domain.books.locations import generate as generate_locations
+from domain.books.processing import resolve_path
 from domain.errors import InvalidArgument
 from domain.models.books import Book, Chapter, Description
 from domain.nlp.base import Candidate
@@ -302,3 +303,22 @@ def test_stanza_is_used_only_with_its_models_on_disk_and_never_downloads(tmp_pat
         "stanza",
         "Москве",
     )
+
+
+def test_a_book_file_outside_books_root_is_refused_and_only_epubs_are_cached(tmp_path):
+    books, media = tmp_path / "books", tmp_path / "media"
+    books.mkdir()
+    inside = books / "a.epub"
+    inside.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    (books / "link.epub").symlink_to("/etc/hostname")
+
+    assert resolve_path(str(inside), media, books) == inside
+    for outside in ("/etc/hostname", str(books / "link.epub"), str(books / ".." / "x.epub")):
+        with pytest.raises(InvalidArgument, match="is outside BOOKS_ROOT"):
+            resolve_path(outside, media, books)
+    with pytest.raises(InvalidArgument, match="is not an EPUB"):
+        cache.cache_file(Path("/etc/hostname"), book_id=5, media_root=media)
+    with pytest.raises(InvalidArgument, match="is not a regular file"):
+        cache.cache_file(books, book_id=5, media_root=media)
+    assert not (media / "cache").exists() or not any((media / "cache").rglob("*"))
+    assert cache.cache_file(inside, book_id=5, media_root=media).status == "cached"

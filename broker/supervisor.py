@@ -97,7 +97,10 @@ class Supervisor:
         logger.info("Supervising %d worker processes (pids %s).", self.processes, self.pids())
         while any(child.restart_at is not None or child.process.is_alive() for child in self.children):
             for child in self.children:
-                self._watch(child)
+                try:
+                    self._watch(child)
+                except Exception:  # the supervisor outlives its own bugs: its children depend on it
+                    logger.exception("Supervising worker process %d failed; trying again.", child.slot)
             time.sleep(0.2)
         logger.info("Every worker process has stopped.")
         return self.exit_code

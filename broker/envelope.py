@@ -36,6 +36,7 @@ INTEGER_OPTIONS: dict[str, tuple[int, int]] = {
     "soft_time_limit": (0, 2**31),
     "max_age": (0, 2**31),
     "outbox_id": (1, 2**63 - 1),
+    "duplicate_checks": (0, 1_000_000),
 }
 #: Options `_check_options` looks at; a body without any of them needs no option check.
 CHECKED_OPTIONS = frozenset({*INTEGER_OPTIONS, "eta"})

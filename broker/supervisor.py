@@ -47,13 +47,25 @@ class Child:
     """One slot of the worker: its current process and when it was (re)started."""
 
     slot: int
-    process: multiprocessing.Process
+    #: None between a death and the restart (the dead one is closed at once: a supervisor that runs
+    #: for months must not keep a pipe of every process it ever started).
+    process: multiprocessing.Process | None
     restarts: deque[float] = field(default_factory=lambda: deque(maxlen=4 * CRASH_LOOP_RESTARTS))
     restart_at: float | None = None
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid
+        return self.process.pid if self.process is not None else None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.is_alive()
+
+    def reap(self) -> int:
+        """The exit code of the process that ended; the process object is closed and forgotten."""
+        process, self.process = self.process, None
+        code = process.exitcode
+        process.close()
+        return code
 
 
 
@@ -95,7 +107,7 @@ class Supervisor:
     def _supervise(self) -> int:
         self.children = [Child(slot, self._spawn(slot)) for slot in range(self.processes)]
         logger.info("Supervising %d worker processes (pids %s).", self.processes, self.pids())
-        while any(child.restart_at is not None or child.process.is_alive() for child in self.children):
+        while any(child.restart_at is not None or child.alive() for child in self.children):
             for child in self.children:
                 try:
                     self._watch(child)
@@ -106,7 +118,7 @@ class Supervisor:
         return self.exit_code
 
     def pids(self) -> list[int]:
-        return [child.process.pid for child in self.children if child.process.pid is not None]
+        return [child.pid for child in self.children if child.pid is not None]
 
     def _spawn(self, slot: int) -> multiprocessing.Process:
         event = self.context.Event()
@@ -131,14 +143,15 @@ class Supervisor:
                 child.process = self._spawn(child.slot)
                 logger.warning("Worker process %d restarted as pid %d.", child.slot, child.process.pid)
             return
-        if child.process.is_alive() or child.process.exitcode is None or self.stopping:
+        if child.process is None or child.alive() or child.process.exitcode is None or self.stopping:
             return
-        code = child.process.exitcode
+        pid = child.pid
+        code = child.reap()
         if code == 0:  # it stopped by itself: recycled (max jobs or memory per child)
-            logger.info("Worker process %d (pid %d) exited; starting a fresh one.", child.slot, child.pid)
+            logger.info("Worker process %d (pid %d) exited; starting a fresh one.", child.slot, pid)
             child.process = self._spawn(child.slot)
             return
-        logger.error("Worker process %d (pid %d) %s.", child.slot, child.process.pid, describe_exit(code))
+        logger.error("Worker process %d (pid %d) %s.", child.slot, pid, describe_exit(code))
         if code in FATAL_EXIT_CODES:
             logger.critical("A new worker process would fail the same way; stopping the worker.")
             self.exit_code = code
@@ -158,7 +171,7 @@ class Supervisor:
         """Tell each live child once to finish its jobs and exit (SIGTERM)."""
         self.stopping = True
         for child in self.children:
-            if child.process.is_alive():
+            if child.alive():
                 child.process.terminate()
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.engine import make_url
 
-from broker.commands.common import clear_errors, load_settings
+from broker.commands.common import clear_errors, load_settings, redacted_url
 from domain import db as database
 from domain import migrate
 
@@ -21,7 +20,7 @@ def upgrade() -> None:
     """Create or upgrade every bookjobs table to the latest migration."""
     settings = load_settings()
     before, after = migrate.upgrade(database.configure(settings.database_url))
-    safe_url = make_url(settings.database_url).render_as_string(hide_password=True)
+    safe_url = redacted_url(settings.database_url)
     if before == after:
         click.echo(f"Database {safe_url} is up to date (revision {after}).")
     else:

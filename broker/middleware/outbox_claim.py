@@ -32,31 +32,24 @@ class OutboxClaim(dramatiq.Middleware):
             return
         token = message.options.get("outbox_publication")
         secret = message.options.get("outbox_secret")
-        if not isinstance(token, str) or not isinstance(secret, str):
-            message.fail()
-            raise ForgedPublication(
-                f"Message {message.message_id} names outbox row {outbox_id} without its secret."
-            )
-        with db.session_scope() as session:
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == outbox_id,
-                    OutboxMessage.message_id == message.message_id,
-                    OutboxMessage.claim_secret == secret,
-                    or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by == token),
-                )
-                .values(claimed_by=token)
-                .returning(OutboxMessage.id)
-            ).first()
-            genuine = claimed is not None or session.scalar(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.id == outbox_id,
-                    OutboxMessage.message_id == message.message_id,
-                    OutboxMessage.claim_secret == secret,
-                )
-            )
-        if not genuine:
+        genuine = (
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.message_id == message.message_id,
+            OutboxMessage.claim_secret == secret,
+        )
+        claimed = known = None
+        if isinstance(token, str) and isinstance(secret, str):
+            with db.session_scope() as session:
+                claimed = session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        *genuine, or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by == token)
+                    )
+                    .values(claimed_by=token)
+                    .returning(OutboxMessage.id)
+                ).first()
+                known = claimed is not None or session.scalar(select(OutboxMessage.id).where(*genuine))
+        if not known:
             message.fail()
             raise ForgedPublication(
                 f"Message {message.message_id} names outbox row {outbox_id} without its secret."

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
-import importlib
 import logging
 import multiprocessing
 import os
@@ -27,7 +26,6 @@ from pathlib import Path
 from dramatiq.canteen import Canteen
 from dramatiq.cli import RET_IMPORT, try_block_signals, try_unblock_signals, worker_process
 
-from broker.errors import ConfigError
 from broker.middleware.recycling import LOCK_ENV as RECYCLE_LOCK_ENV
 
 logger = logging.getLogger("bookjobs.supervisor")
@@ -89,20 +87,11 @@ class Supervisor:
         lock = Path(tempfile.gettempdir()) / f"bookjobs-recycle-{os.getpid()}.lock"
         os.environ[RECYCLE_LOCK_ENV] = str(lock)
         try:
-            self._preload()
+            # The actors are imported in each child, not here before forking: a child forked from a
+            # parent that had loaded them once died with SIGSEGV under recycling.
             return self._supervise()
         finally:
             lock.unlink(missing_ok=True)
-
-    def _preload(self) -> None:
-        """Import the actors once here, so every child (and every replacement) starts as a fork with
-        them loaded instead of importing everything again: a recycled child is back in a fraction
-        of a second. Importing declares actors and builds the broker object; nothing connects yet."""
-        for module in (self.args.broker, *self.args.modules):
-            try:
-                importlib.import_module(module.split(":", 1)[0])
-            except ImportError as error:
-                raise ConfigError(f"Cannot import {module!r} for the worker processes: {error}.") from None
 
     def _supervise(self) -> int:
         self.children = [Child(slot, self._spawn(slot)) for slot in range(self.processes)]

@@ -34,7 +34,7 @@ def process_book(book_id: int) -> dict:
 
 
 @dramatiq.actor(queue_name="books")
-def process_chapter(chapter_id: int, mode: str = "ensemble") -> dict:
+def process_chapter(chapter_id: int, mode: str | None = None) -> dict:
     """Find the chapter's descriptions; the job that completes the book sends `finalize_book`."""
     with db.session_scope() as session:
         outcome = book_service.process_chapter(session, chapter_id=chapter_id, mode=mode)

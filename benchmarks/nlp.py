@@ -2,7 +2,7 @@
 
     python -m benchmarks.nlp [--kb 500] [--book-kb 1000]
 
-The prose is the labelled set's sentences shuffled into paragraphs (Russian, ~60 % descriptive).
+The prose is the corpus's passages shuffled into paragraphs (Russian, 55 % descriptive).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 
 from benchmarks import services
-from benchmarks.nlp_quality import load
+from benchmarks.nlp_corpus import load
 from domain.nlp.ensemble import Mode, default_processors, find_passages
 
 
 def prose(kilobytes: int, seed: int = 7) -> str:
-    sentences = [s for _, s in load()]
+    sentences = [passage.text for passage in load()]
     rng = random.Random(seed)
     paragraphs, size = [], 0
     while size < kilobytes * 1024:

@@ -14,7 +14,7 @@ from domain.books.importer import import_book
 from domain.errors import InvalidArgument, NotFound
 from domain.models.base import utcnow
 from domain.models.books import Book, Chapter, Description
-from domain.nlp.ensemble import Mode, find_passages
+from domain.nlp.ensemble import book_mode, find_passages
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def mark_failed(session: Session, *, book_id: int, error: str) -> None:
     session.execute(update(Book).where(Book.id == book_id).values(status="failed", error=error))
 
 
-def process_chapter(session: Session, *, chapter_id: int, mode: str = Mode.ENSEMBLE) -> ChapterOutcome:
+def process_chapter(session: Session, *, chapter_id: int, mode: str | None = None) -> ChapterOutcome:
     """Find a chapter's descriptions and count it towards its book, once (the row lock makes it so)."""
     chapter = session.scalars(select(Chapter).where(Chapter.id == chapter_id).with_for_update()).one_or_none()
     if chapter is None:
@@ -78,7 +78,7 @@ def process_chapter(session: Session, *, chapter_id: int, mode: str = Mode.ENSEM
         return ChapterOutcome(0, chapter_id, 0, last=False, already_done=True)
     if chapter.is_processed:
         return ChapterOutcome(chapter.book_id, chapter_id, 0, last=False, already_done=True)
-    passages = find_passages(chapter.text, mode)
+    passages = find_passages(chapter.text, mode or book_mode())
     session.add_all(
         Description(
             book_id=chapter.book_id,

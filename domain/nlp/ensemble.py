@@ -1,37 +1,38 @@
-"""Combine the processors: five modes, weighted voting, whole-sentence passages, a priority score.
+"""Combine the processors: five modes, soft weighted voting per sentence, a calibrated priority.
 
-Candidates are widened to their whole sentence (razdel) before anything else, so processors that
-flag the same sentence agree even when they point at different words of it.
+Each processor gives every sentence it reads a calibrated P(description) and P(kind | description)
+(`domain.nlp.classifier`). Modes:
 
-Voting (mode `ensemble`): a sentence's support is the summed weight of the distinct processors that
-found something in it, its consensus support ÷ the summed weight of the processors that ran. It
-survives when consensus ≥ threshold (0.6). An exact tie at the threshold survives: with weights
-1.2 / 1.0 / 0.8, spaCy and yargy together (1.8 of 3.0 = 0.6) carry a passage, as any two processors
-do, while no single one does.
+- `single`: the processor that scored best on the dev split (`ensemble.json`), with its own threshold;
+- `parallel`: a sentence any processor calls descriptive;
+- `sequential`: heaviest processor first, each reading only the sentences the earlier ones left;
+- `ensemble`: soft voting. A sentence's score is Σ weight × P(description) ÷ Σ weight; it is a passage
+  when the score reaches the threshold fitted on dev (an exact tie reaches it);
+- `adaptive`: one processor → `single`; a text under 500 characters → `parallel`; else `ensemble`.
 
-Lazy voting: processors run cheapest first (spaCy, yargy, Natasha), and each one reads only the
-sentences still undecided: not yet at the threshold, and able to reach it if this processor and every
-later one agreed. Natasha, the heaviest, reads only sentences where exactly one of spaCy and yargy
-found something. The survivors are exactly those of asking everyone; a passage's consensus is the
-share of the weight of the processors asked about its sentence that agreed (spaCy and yargy agreeing
-on a sentence Natasha was not asked about is 1.0).
+Lazy voting: processors run cheapest first, and each reads only the sentences still undecided —
+those whose score could still end on either side of the threshold, whatever the processors still to
+come say (each adds between 0 and its weight). Natasha, the slowest, reads only those. The passages
+are exactly those of asking every processor about every sentence; a passage's confidence is its
+score over the processors that were asked about it.
 """
 
 from __future__ import annotations
 
-import bisect
 import enum
 import logging
-from collections import defaultdict
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from domain.nlp.base import Candidate, Processor, load_once
-from domain.nlp.lexicon import KINDS, SENSORY
+from domain.nlp.base import Processor, load_once
+from domain.nlp.classifier import NO_DESCRIPTION, Verdict, fitted, sentence_spans
+from domain.nlp.linear import KINDS
 
 logger = logging.getLogger(__name__)
 
-THRESHOLD = 0.6
-#: Voting compares floats; a consensus this close to the threshold counts as reaching it.
+#: Used only when no fitted `ensemble.json` is present (a fresh checkout before training).
+DEFAULT_THRESHOLD = 0.5
+#: Voting compares floats; a score this close to the threshold counts as reaching it.
 TIE_EPSILON = 1e-9
 #: adaptive: texts shorter than this get the union (recall matters more on a short text).
 SHORT_TEXT = 500
@@ -53,9 +54,9 @@ class Passage:
     end: int
     text: str
     kind: str
-    confidence: float
-    consensus: float
-    processors: tuple[str, ...]
+    confidence: float  # calibrated P(description): the soft vote, or the one processor's verdict
+    consensus: float  # share of the asked processors' weight that alone called it a description
+    processors: tuple[str, ...]  # the processors that alone called it a description
     priority_score: float
 
 
@@ -65,16 +66,60 @@ def default_processors() -> tuple[Processor, ...]:
     from domain.nlp.natasha_processor import NatashaProcessor
     from domain.nlp.spacy_processor import SpacyProcessor
     from domain.nlp.stanza_processor import StanzaProcessor
-    from domain.nlp.yargy_processor import YargyProcessor
+    from domain.nlp.vectors_processor import VectorsProcessor
 
-    candidates = (NatashaProcessor(), SpacyProcessor(), YargyProcessor(), StanzaProcessor())
-    return tuple(p for p in candidates if p.available())
+    candidates = (NatashaProcessor(), SpacyProcessor(), VectorsProcessor(), StanzaProcessor())
+    return tuple(sorted((p for p in candidates if p.available()), key=lambda p: -p.weight))
 
 
 def warm_up() -> None:
     """Load every processor's models and run each once (a worker of the `books` queue does it at boot)."""
     for processor in default_processors():
-        processor.find("Прогрев моделей: старый дом у реки.")
+        judge(processor, ["Прогрев моделей: старый дом у реки."])
+
+
+def threshold() -> float:
+    try:
+        return fitted()["threshold"]
+    except FileNotFoundError:
+        return DEFAULT_THRESHOLD
+
+
+def book_mode() -> Mode:
+    """The mode that scored best on the dev split: the one `process_book` uses."""
+    try:
+        return Mode(fitted()["book_mode"])
+    except FileNotFoundError:
+        return Mode.ENSEMBLE
+
+
+def best_single(processors: Sequence[Processor]) -> Processor:
+    """The processor that scored best alone on dev, if present; else the heaviest."""
+    try:
+        name = fitted()["single"]
+    except FileNotFoundError:
+        name = None
+    named = [p for p in processors if p.name == name]
+    return named[0] if named else max(processors, key=lambda p: p.weight)
+
+
+def judge(processor: Processor, sentences: list[str]) -> list[Verdict]:
+    """`processor`'s verdicts; a processor that only finds spans (Stanza) gives its confidence."""
+    if hasattr(processor, "judge"):
+        return processor.judge(sentences)
+    verdicts = []
+    for sentence in sentences:
+        found = processor.find(sentence)
+        if not found:
+            verdicts.append(NO_DESCRIPTION)
+            continue
+        best = max(found, key=lambda c: c.confidence)
+        verdicts.append(Verdict(best.confidence, tuple(float(k == best.kind) for k in KINDS)))
+    return verdicts
+
+
+def own_threshold(processor: Processor) -> float:
+    return getattr(processor, "threshold", 0.5)
 
 
 def find_passages(text: str, mode: Mode | str = Mode.ENSEMBLE, processors=None) -> list[Passage]:
@@ -83,150 +128,103 @@ def find_passages(text: str, mode: Mode | str = Mode.ENSEMBLE, processors=None) 
     if not processors:
         return []
     mode = Mode(mode)
-    sentences = _sentences(text)
-    voting = mode == Mode.ENSEMBLE or (
-        mode == Mode.ADAPTIVE and len(processors) > 1 and len(text) >= SHORT_TEXT
-    )
+    if mode == Mode.ADAPTIVE:
+        if len(processors) == 1:
+            mode = Mode.SINGLE
+        else:
+            mode = Mode.PARALLEL if len(text) < SHORT_TEXT else Mode.ENSEMBLE
+    spans = sentence_spans(text)
+    sentences = [text[start:end] for start, end in spans]
     try:
-        candidates, ran, asked = _candidates(text, sentences, mode, processors, voting)
+        votes = _votes(sentences, mode, processors)
     except Exception:
         logger.exception("Mode %s failed; falling back to the best single processor.", mode.value)
-        candidates, ran, asked = _candidates(text, sentences, Mode.SINGLE, processors, False)
-        voting = False
-    return _passages(text, sentences, candidates, ran, voting, asked)
-
-
-def _candidates(
-    text: str, sentences: list[tuple[int, int]], mode: Mode, processors: tuple[Processor, ...], voting: bool
-) -> tuple[list[Candidate], list, dict[tuple[int, int], float]]:
-    """(candidates, processors that ran, weight asked per sentence where not all of them were)."""
-    best = max(processors, key=lambda p: p.weight)
-    if mode == Mode.SINGLE or (mode == Mode.ADAPTIVE and len(processors) == 1):
-        return best.find(text), [best], {}
-    if voting:
-        candidates, asked = _lazy_vote(text, sentences, processors)
-        return candidates, list(processors), asked
-    if mode == Mode.SEQUENTIAL:
-        kept: list[Candidate] = []
-        for processor in sorted(processors, key=lambda p: -p.weight):
-            kept += [c for c in processor.find(text) if not any(c.overlaps(k) for k in kept)]
-        return kept, list(processors), {}
-    return [c for p in processors for c in p.find(text)], list(processors), {}
-
-
-def _lazy_vote(
-    text: str, sentences: list[tuple[int, int]], processors: tuple[Processor, ...]
-) -> tuple[list[Candidate], dict[tuple[int, int], float]]:
-    """Candidates from each processor on the sentences still undecided (cheapest first), and per
-    sentence the weight of the processors that were asked."""
-    needed = THRESHOLD * sum(p.weight for p in processors) - TIE_EPSILON
-    remaining = sum(p.weight for p in processors)
-    support = [0.0] * len(sentences)
-    asked = [0.0] * len(sentences)
-    candidates: list[Candidate] = []
-    for processor in sorted(processors, key=lambda p: getattr(p, "cost", 1.0)):
-        remaining -= processor.weight
-        undecided = [
-            i for i, s in enumerate(support) if s < needed and s + processor.weight + remaining >= needed
-        ]
-        for i in undecided:
-            asked[i] += processor.weight
-        found = _find_in(processor, text, sentences, undecided)
-        for i in {_sentence_index(sentences, c.start) for c in found} - {None}:
-            support[i] += processor.weight
-        candidates += found
-    return candidates, {span: weight for span, weight in zip(sentences, asked, strict=True) if weight}
-
-
-def _find_in(
-    processor: Processor, text: str, sentences: list[tuple[int, int]], chosen: list[int]
-) -> list[Candidate]:
-    """`processor.find` over the chosen sentences only, offsets mapped back to `text`."""
-    if len(chosen) == len(sentences):
-        return processor.find(text)
-    if not chosen:
-        return []
-    starts, parts, offset = [], [], 0
-    for i in chosen:
-        start, end = sentences[i]
-        starts.append((offset, start))
-        parts.append(text[start:end])
-        offset += end - start + 1
-    found = []
-    for c in processor.find("\n".join(parts)):
-        shift = starts[bisect.bisect_right(starts, (c.start, float("inf"))) - 1]
-        found.append(replace(c, start=c.start - shift[0] + shift[1], end=c.end - shift[0] + shift[1]))
-    return found
-
-
-def _passages(
-    text: str,
-    sentences: list[tuple[int, int]],
-    candidates: list[Candidate],
-    ran: list,
-    voting: bool,
-    asked: dict[tuple[int, int], float],
-) -> list[Passage]:
-    weights = {p.name: p.weight for p in ran}
-    total = sum(weights.values())
-    by_sentence: dict[tuple[int, int], list[Candidate]] = defaultdict(list)
-    for candidate in candidates:
-        index = _sentence_index(sentences, candidate.start)
-        span = sentences[index] if index is not None else (candidate.start, candidate.end)
-        by_sentence[span].append(candidate)
-    if voting:
-        by_sentence = {
-            span: members
-            for span, members in by_sentence.items()
-            if sum(weights[name] for name in {c.processor for c in members}) / total + TIE_EPSILON
-            >= THRESHOLD
-        }
+        votes = _votes(sentences, Mode.SINGLE, processors)
     passages = [
-        _passage(text, span, members, weights, asked.get(span, total))
-        for span, members in by_sentence.items()
+        _passage(text, span, vote) for span, vote in zip(spans, votes, strict=True) if vote is not None
     ]
     return sorted(passages, key=lambda p: (-p.priority_score, p.start))
 
 
-def _passage(
-    text: str, span: tuple[int, int], members: list[Candidate], weights: dict, total: float
-) -> Passage:
+@dataclass
+class Vote:
+    """What the processors asked about a sentence that passes said, and its score."""
+
+    verdicts: dict[str, tuple[float, Verdict, bool]]  # name → (weight, verdict, called by itself)
+    score: float
+
+
+def _votes(sentences: list[str], mode: Mode, processors: tuple[Processor, ...]) -> list[Vote | None]:
+    if mode == Mode.ENSEMBLE:
+        return soft_vote(sentences, processors, threshold())
+    if mode == Mode.SINGLE:
+        chosen: Sequence[Processor] = [best_single(processors)]
+    else:
+        chosen = sorted(processors, key=lambda p: -p.weight)
+    asked: list[dict] = [{} for _ in sentences]
+    open_sentences = list(range(len(sentences)))
+    for processor in chosen:
+        verdicts = judge(processor, [sentences[i] for i in open_sentences])
+        for i, verdict in zip(open_sentences, verdicts, strict=True):
+            asked[i][processor.name] = (
+                processor.weight,
+                verdict,
+                verdict.description >= own_threshold(processor),
+            )
+        if mode == Mode.SEQUENTIAL:
+            open_sentences = [i for i in open_sentences if not any(v[2] for v in asked[i].values())]
+    votes: list[Vote | None] = []
+    for verdicts in asked:
+        called = [verdict.description for _, verdict, yes in verdicts.values() if yes]
+        votes.append(Vote(verdicts, max(called)) if called else None)
+    return votes
+
+
+def soft_vote(sentences: list[str], processors: Sequence[Processor], cutoff: float) -> list[Vote | None]:
+    """Lazy soft voting (see the module docstring): a Vote for each sentence that passes."""
+    total = sum(p.weight for p in processors)
+    needed = cutoff * total - TIE_EPSILON
+    support = [0.0] * len(sentences)
+    asked: list[dict] = [{} for _ in sentences]
+    remaining = total
+    for processor in sorted(processors, key=lambda p: getattr(p, "cost", 1.0)):
+        remaining -= processor.weight
+        undecided = [
+            i
+            for i in range(len(sentences))
+            if support[i] < needed and support[i] + processor.weight + remaining >= needed
+        ]
+        verdicts = judge(processor, [sentences[i] for i in undecided]) if undecided else []
+        for i, verdict in zip(undecided, verdicts, strict=True):
+            support[i] += processor.weight * verdict.description
+            called = verdict.description >= own_threshold(processor)
+            asked[i][processor.name] = (processor.weight, verdict, called)
+    votes: list[Vote | None] = []
+    for i in range(len(sentences)):
+        if support[i] < needed:
+            votes.append(None)
+            continue
+        weight = sum(w for w, _, _ in asked[i].values())
+        votes.append(Vote(asked[i], support[i] / weight))
+    return votes
+
+
+def _passage(text: str, span: tuple[int, int], vote: Vote) -> Passage:
     start, end = span
-    names = tuple(sorted({c.processor for c in members}))
-    consensus = sum(weights[name] for name in names) / total
-    kind_votes = {kind: sum(weights[c.processor] for c in members if c.kind == kind) for kind in KINDS}
-    confidence = sum(c.confidence * weights[c.processor] for c in members) / sum(
-        weights[c.processor] for c in members
-    )
-    sentence = text[start:end]
-    words = sentence.lower().split()
-    sensory = sum(1 for w in words if w.strip(".,;:!?«»—-")[:5] in SENSORY_STEMS) / max(len(words), 1)
-    score = round(0.5 * consensus + 0.3 * confidence + 0.2 * min(sensory * 5, 1.0), 4)
+    asked_weight = sum(w for w, _, _ in vote.verdicts.values())
+    kind_votes = [
+        sum(w * verdict.description * verdict.kinds[k] for w, verdict, _ in vote.verdicts.values())
+        for k in range(len(KINDS))
+    ]
+    callers = tuple(sorted(name for name, (_, _, yes) in vote.verdicts.items() if yes))
+    consensus = sum(vote.verdicts[name][0] for name in callers) / asked_weight
     return Passage(
         start=start,
         end=end,
-        text=sentence,
-        kind=max(kind_votes, key=kind_votes.get),
-        confidence=round(confidence, 4),
+        text=text[start:end],
+        kind=KINDS[max(range(len(KINDS)), key=kind_votes.__getitem__)],
+        confidence=round(vote.score, 4),
         consensus=round(consensus, 4),
-        processors=names,
-        priority_score=score,
+        processors=callers,
+        priority_score=round(vote.score, 4),
     )
-
-
-#: First five letters of sensory lemmas: a cheap way to count inflected sensory words in a sentence.
-SENSORY_STEMS = frozenset(word[:5] for word in SENSORY)
-
-
-def _sentence_index(sentences: list[tuple[int, int]], offset: int) -> int | None:
-    index = bisect.bisect_right(sentences, (offset, float("inf"))) - 1
-    if index >= 0 and sentences[index][0] <= offset < sentences[index][1]:
-        return index
-    return None
-
-
-def _sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans, by razdel (rule-based, ships with Natasha)."""
-    from razdel import sentenize
-
-    return [(s.start, s.stop) for s in sentenize(text)]

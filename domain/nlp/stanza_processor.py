@@ -3,7 +3,8 @@
 Stanza has no offline Russian model: `stanza.download()` reaches a hub, which bookjobs never does. So
 the processor is available only when `stanza` is installed and `STANZA_RESOURCES_DIR` (default
 `~/stanza_resources`) already holds `resources.json` and a `ru/` folder; the pipeline is then built
-with `download_method=None`. Otherwise yargy stands in its place.
+with `download_method=None`. It only finds spans (people and places), so its vote on a sentence is
+its best span's confidence.
 """
 
 from __future__ import annotations

@@ -34,6 +34,12 @@ CHECK = textwrap.dedent(
     client = TestClient(create_app(settings, runtime.configure(settings)), base_url="http://127.0.0.1")
     assert "<form" in client.get("/login").text
     assert client.get("/api/docs/static/swagger-ui-bundle.js").status_code == 200
+    from domain.nlp.ensemble import default_processors, find_passages
+    from domain.nlp.spacy_processor import PIPELINE
+    assert PIPELINE.is_relative_to(sys.argv[1]), PIPELINE
+    assert {p.name for p in default_processors()} >= {"natasha", "spacy", "vectors"}
+    [house] = find_passages("Старый дом стоял на высоком холме над тёмной рекой. Он позвонил в среду.")
+    assert house.kind == "location", house
     print("installed package complete, migrated to", after)
     """
 )
@@ -53,6 +59,7 @@ def test_the_wheel_installs_templates_migrations_and_static_files(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"dashboard/templates/job.html", "domain/mail/templates/notification.ru.html"} <= names
     assert any(name.startswith("domain/migrations/versions/0009_") for name in names)
+    assert {"domain/nlp/data/ensemble.json", "domain/nlp/data/spacy_textcat/textcat/model"} <= names
     assert not any(name.startswith("tests/") for name in names)
 
     site = tmp_path / "site"

@@ -15,15 +15,8 @@ from domain.books.locations import generate as generate_locations
 from domain.books.processing import resolve_path
 from domain.errors import InvalidArgument
 from domain.models.books import Book, Chapter, Description
-from domain.nlp.base import Candidate
-from domain.nlp.ensemble import Mode, find_passages
-from domain.nlp.natasha_processor import NatashaProcessor
-from domain.nlp.spacy_processor import SpacyProcessor
-from domain.nlp.yargy_processor import YargyProcessor
 from tests.support.books import DESCRIPTIVE, PLAIN, make_epub
 from tests.support.ledger import first_result, wait_for
-
-SENTENCE = "Старый дом стоял на высоком холме над тёмной рекой."
 
 
 def test_an_epub_is_read_in_spine_order_without_nav_or_non_linear_items(tmp_path):
@@ -68,108 +61,6 @@ def test_a_corrupt_file_fails_with_a_clear_error(tmp_path, content, file_format,
 
     with pytest.raises(InvalidArgument, match=message):
         import_book(path, file_format)
-
-
-@pytest.mark.parametrize(
-    "processor", [NatashaProcessor(), SpacyProcessor(), YargyProcessor()], ids=lambda p: p.name
-)
-def test_each_processor_finds_the_place_in_a_descriptive_sentence_and_nothing_in_a_plain_one(processor):
-    found = {(SENTENCE[c.start : c.end], c.kind) for c in processor.find(SENTENCE)}
-    plain = processor.find(" ".join(PLAIN))
-
-    assert any(kind == "location" and "холме" in text for text, kind in found), found
-    assert [c for c in plain if c.kind != "character"] == []
-
-
-class Fixed:
-    """A processor that returns fixed candidates, to test the voting alone."""
-
-    cost = 1.0
-
-    def __init__(self, name: str, weight: float, words: list[str], fail: bool = False) -> None:
-        self.name, self.weight, self.words, self.fail = name, weight, words, fail
-        self.seen: list[str] = []
-
-    def available(self) -> bool:
-        return True
-
-    def find(self, text: str) -> list[Candidate]:
-        self.seen.append(text)
-        if self.fail:
-            raise RuntimeError("model crashed")
-        starts = [(text.find(word), word) for word in self.words]
-        return [Candidate(s, s + len(w), "location", 0.6, self.name) for s, w in starts if s >= 0]
-
-
-TEXT = "Первое предложение тут. Второе предложение там. Третье предложение здесь."
-FIRST, SECOND, THIRD = "Первое", "Второе", "Третье"
-
-
-def trio(natasha, spacy, yargy, fail=False):
-    return [Fixed("natasha", 1.2, natasha, fail), Fixed("spacy", 1.0, spacy), Fixed("yargy", 0.8, yargy)]
-
-
-def sentences(passages) -> list[str]:
-    return sorted(p.text for p in passages)
-
-
-def test_voting_keeps_two_processors_and_drops_one_and_an_exact_tie_passes():
-    processors = trio(natasha=[FIRST, SECOND], spacy=[FIRST, THIRD], yargy=[THIRD])
-
-    passages = find_passages(TEXT, Mode.ENSEMBLE, processors)
-
-    # FIRST: natasha+spacy 2.2/3.0; THIRD: spacy+yargy 1.8/3.0 = 0.6 exactly (a tie passes); SECOND: 0.4.
-    assert sentences(passages) == ["Первое предложение тут.", "Третье предложение здесь."]
-    tie = next(p for p in passages if p.text.startswith("Третье"))
-    assert tie.consensus == 0.6 and tie.processors == ("spacy", "yargy")
-
-
-def test_lazy_voting_asks_the_heaviest_processor_only_about_undecided_sentences():
-    spacy, yargy, natasha = (
-        Fixed("spacy", 1.0, [FIRST, THIRD]),
-        Fixed("yargy", 0.8, [THIRD]),
-        Fixed("natasha", 1.2, [FIRST, SECOND]),
-    )
-    spacy.cost, yargy.cost, natasha.cost = 1.0, 10.0, 20.0
-
-    passages = find_passages(TEXT, Mode.ENSEMBLE, [natasha, spacy, yargy])
-
-    # After spaCy and yargy, THIRD has 1.8 (passes whatever Natasha says), SECOND 0 (Natasha's 1.2 alone
-    # cannot reach 1.8): only FIRST is undecided, and that is all Natasha reads.
-    assert natasha.seen == ["Первое предложение тут."]
-    assert sentences(passages) == ["Первое предложение тут.", "Третье предложение здесь."]
-    first, third = sorted(passages, key=lambda p: p.start)
-    assert first.processors == ("natasha", "spacy") and first.consensus == round(2.2 / 3.0, 4)
-    assert third.processors == ("spacy", "yargy") and third.consensus == 1.0  # all that were asked agreed
-
-
-def test_the_other_modes():
-    processors = trio(natasha=[FIRST], spacy=[SECOND], yargy=["ретье", THIRD])
-
-    assert sentences(find_passages(TEXT, Mode.SINGLE, processors)) == ["Первое предложение тут."]
-    assert len(find_passages(TEXT, Mode.PARALLEL, processors)) == 3
-    sequential = find_passages(TEXT, Mode.SEQUENTIAL, processors)
-    assert len(sequential) == 3 and all(len(p.processors) == 1 for p in sequential)
-    assert len(find_passages(TEXT, Mode.ADAPTIVE, processors)) == 3  # short text: the union
-    assert find_passages(TEXT * 10, Mode.ADAPTIVE, processors) == []  # long text: voting, nobody agrees
-    assert len(find_passages(TEXT, Mode.ADAPTIVE, processors[:1])) == 1  # one processor: single
-
-
-def test_a_failing_processor_falls_back_to_the_best_single_processor():
-    processors = [Fixed("natasha", 1.2, [FIRST]), Fixed("spacy", 1.0, [SECOND], fail=True)]
-
-    passages = find_passages(TEXT, Mode.ENSEMBLE, processors)
-
-    assert sentences(passages) == ["Первое предложение тут."]
-
-
-def test_the_real_ensemble_finds_the_descriptive_sentences_of_a_chapter():
-    text = " ".join(DESCRIPTIVE + PLAIN)
-
-    found = sentences(find_passages(text, Mode.ENSEMBLE))
-
-    assert set(found) >= {DESCRIPTIVE[0], DESCRIPTIVE[1]}
-    assert not set(found) & set(PLAIN)
 
 
 def test_the_epub_cache_is_deterministic_and_refreshed_when_the_file_changes(tmp_path):
@@ -254,15 +145,6 @@ def test_a_corrupt_book_is_marked_failed_and_its_job_is_dead(stub_broker, stub_w
         assert book.status == "failed"
         assert "'bad.epub' is not an EPUB file" in book.error
         assert session.scalar(select(func.count()).select_from(Chapter)) == 0
-
-
-def test_the_ensemble_beats_every_single_processor_on_the_labelled_set():
-    from benchmarks.nlp_quality import evaluate
-
-    results = evaluate()
-    ensemble_f1 = results.pop("ensemble")[2]
-
-    assert ensemble_f1 > max(f1 for _, _, f1 in results.values()), results
 
 
 def test_stanza_is_used_only_with_its_models_on_disk_and_never_downloads(tmp_path, monkeypatch):

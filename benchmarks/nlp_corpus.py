@@ -1,0 +1,41 @@
+"""The labelled corpus of `benchmarks/data/nlp_corpus.tsv`: 1,523 original Russian passages.
+
+Columns: id, split (train / dev / test, fixed once by passage), label (location, character,
+atmosphere, object or none), negative (what kind of non-description: dialogue, action, reasoning,
+exposition, figurative, named, feeling, plain) and text. The labelling guide is in
+`docs/books-and-images.md`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+CORPUS = Path(__file__).parent / "data" / "nlp_corpus.tsv"
+#: Non-descriptions written to tempt a finder of descriptions.
+HARD_NEGATIVES = frozenset({"dialogue", "action", "reasoning", "exposition", "figurative", "named"})
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    split: str
+    label: str
+    negative: str
+    text: str
+
+    @property
+    def descriptive(self) -> bool:
+        return self.label != "none"
+
+    @property
+    def hard_negative(self) -> bool:
+        return self.negative in HARD_NEGATIVES
+
+
+def load(split: str | None = None, path: Path = CORPUS) -> list[Passage]:
+    """The passages of one split (all of them when `split` is None), in file order."""
+    with path.open(encoding="utf-8") as handle:
+        rows = [Passage(**row) for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+    return [row for row in rows if split is None or row.split == split]

@@ -28,7 +28,7 @@ import numpy as np
 from domain.nlp.base import can_load, load_once
 from domain.nlp.classifier import DATA, TrainedProcessor
 from domain.nlp.linear import LinearModel
-from domain.nlp.morphology import analyse, embedding, vector
+from domain.nlp.morphology import analyse, embedding, tokens, vector
 
 MODEL = DATA / "natasha.npz"
 
@@ -80,19 +80,13 @@ def _prototypes() -> dict[str, np.ndarray]:
     return centroids
 
 
-def tokenize(text: str) -> list[str]:
-    from razdel import tokenize as razdel_tokenize
-
-    return [token.text for token in razdel_tokenize(text)]
-
-
 def features_of(texts: Sequence[str]) -> np.ndarray:
     """One row of features per piece of narration (morphology, syntax and NER run in batches)."""
     morph, syntax, ner, prototypes = _taggers()
-    token_lists = [tokenize(text) or ["."] for text in texts]
+    token_lists = [tokens(text) or ["."] for text in texts]
     morphs = list(morph.map(token_lists))
     trees = list(syntax.map(token_lists))
-    named = _named(ner, texts)
+    named = _named(ner, texts, token_lists)
     return np.stack(
         [
             _row(m.tokens, t.tokens, named[i], prototypes)
@@ -101,12 +95,11 @@ def features_of(texts: Sequence[str]) -> np.ndarray:
     ).astype(np.float32)
 
 
-def _named(ner, texts: Sequence[str]) -> list[tuple[int, int]]:
+def _named(ner, texts: Sequence[str], token_lists: list[list[str]]) -> list[tuple[int, int]]:
     """(people, places) named in each text; NER runs only where a word inside it is capitalized."""
     counts = [(0, 0)] * len(texts)
     for i, text in enumerate(texts):
-        inner = tokenize(text)[1:]
-        if any(word[:1].isupper() for word in inner):
+        if any(word[:1].isupper() for word in token_lists[i][1:]):
             spans = ner(text).spans
             counts[i] = (
                 sum(span.type == "PER" for span in spans),

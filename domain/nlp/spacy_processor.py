@@ -1,6 +1,6 @@
 """spaCy: a text classifier trained with `spacy train` on the corpus's train split.
 
-The pipeline (`data/spacy_textcat/`, about 3 MB) is `blank("ru")`'s tokenizer, pymorphy3 lemmas
+The pipeline (`data/spacy_textcat/`, under 5 MB) is `blank("ru")`'s tokenizer, pymorphy3 lemmas
 (`spacy_components`) and a `textcat` with exclusive classes: a bag of words beside a small CNN over
 hashed norms, lemmas, prefixes and suffixes (`benchmarks/nlp_spacy.cfg`). It reads word forms and
 their neighbours, the evidence the other two processors do not see. Loaded from the package folder,

@@ -16,7 +16,7 @@ import numpy as np
 from domain.nlp.base import can_load, load_once
 from domain.nlp.classifier import DATA, TrainedProcessor
 from domain.nlp.linear import LinearModel
-from domain.nlp.morphology import analyse, embedding, vector
+from domain.nlp.morphology import analyse, embedding, tokens, vector
 
 MODEL = DATA / "vectors.npz"
 DIMENSIONS = 300
@@ -32,9 +32,7 @@ def _model() -> LinearModel:
 
 
 def words(text: str) -> list[str]:
-    from razdel import tokenize
-
-    return [token.text.lower() for token in tokenize(text) if token.text[:1].isalpha()]
+    return [token.lower() for token in tokens(text) if token[:1].isalpha()]
 
 
 def features(text: str) -> np.ndarray:

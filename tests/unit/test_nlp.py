@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from benchmarks.nlp_corpus import Passage, load
 from benchmarks.nlp_quality import evaluate, predictor, score
 from domain.nlp import ensemble
+from domain.nlp.base import load_once
 from domain.nlp.classifier import Verdict
 from domain.nlp.ensemble import Mode, default_processors, find_passages
 from domain.nlp.natasha_processor import NatashaProcessor
@@ -76,6 +79,21 @@ def test_a_chapter_gives_its_descriptive_sentences_with_kind_and_calibrated_prio
     assert all(0 < p.confidence <= 1 and p.priority_score == p.confidence for p in passages)
     house = next(p for p in passages if p.text == DESCRIPTIVE[0])
     assert house.kind == "location"
+
+
+def test_a_model_loads_once_per_process_when_eight_threads_ask_at_the_same_moment():
+    calls = []
+
+    def loader():
+        calls.append(1)
+        time.sleep(0.05)
+        return object()
+
+    get = load_once(loader)
+    with ThreadPoolExecutor(8) as pool:
+        models = list(pool.map(lambda _: get(), range(8)))
+
+    assert len(calls) == 1 and len({id(model) for model in models}) == 1
 
 
 # --- direct speech ------------------------------------------------------------------------------------

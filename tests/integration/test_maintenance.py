@@ -163,7 +163,7 @@ def test_system_stats_reports_real_queue_counts(rabbitmq_broker, start_worker):
 
     stats = run(monitoring.system_stats.send()).result
 
-    assert stats["queues"]["email"]["ready"] == 4
+    assert stats["queues"]["email"]["ready"] == stats["celery_queue_lengths"]["email"] == 4
     assert stats["queues"]["email"]["delayed"] == 2
     assert stats["queues"]["default"]["consumers"] >= 1
     with db.session_scope() as session:

@@ -67,18 +67,19 @@ def test_the_epub_cache_is_deterministic_and_refreshed_when_the_file_changes(tmp
     source = make_epub(tmp_path / "b.epub")
     first = cache.cache_file(source, book_id=7, media_root=tmp_path / "media")
     again = cache.cache_file(source, book_id=7, media_root=tmp_path / "media")
-    cached = tmp_path / "media" / "cache" / "epub" / f"{first.cache_key}.epub.gz"
+    cached = tmp_path / "media" / "cache" / "epub" / first.cache_file
     blob = cached.read_bytes()
 
     assert (first.status, again.status) == ("cached", "fresh")
     assert gzip.decompress(blob) == source.read_bytes()
     assert blob[4:8] == b"\0\0\0\0"  # mtime=0: the same file always gives the same bytes
-    assert first.compressed_size == len(blob) and first.original_size == source.stat().st_size
+    assert first.compressed_size_bytes == len(blob) and first.file_size_bytes == source.stat().st_size
+    assert first.cache_key == "epub:7"
 
     make_epub(source, chapters=4)
     changed = cache.cache_file(source, book_id=7, media_root=tmp_path / "media")
-    assert changed.cache_key != first.cache_key and changed.status == "cached"
-    assert [p.name for p in cached.parent.iterdir()] == [f"{changed.cache_key}.epub.gz"]
+    assert changed.cache_file != first.cache_file and changed.status == "cached"
+    assert [p.name for p in cached.parent.iterdir()] == [changed.cache_file]
 
 
 def add_book(path: Path, file_format: str = "epub") -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from domain import db
 from domain.books import cache
 from domain.books.importer import import_book
+from domain.books.locations import chars_for_count
 from domain.books.locations import generate as generate_locations
 from domain.books.processing import resolve_path
 from domain.errors import InvalidArgument
@@ -112,9 +113,10 @@ def test_process_book_fans_out_finalizes_once_and_a_rerun_replaces_descriptions(
     assert book.chapter_count == book.chapters_done == 3
     assert book.book_metadata["processing_result"]["descriptions_found"] == first_count >= 3
     assert book.book_metadata["cache"]["status"] == "cached"
-    assert book.book_metadata["locations"] == generate_locations(book_path, 150)
+    # About 2,000 locations, as the original: this small book gets one every `chars_for_count` chars.
+    assert book.book_metadata["locations"] == generate_locations(book_path, chars_for_count(book_path, 2000))
     finalized = wait_for(lambda: first_result("finalize_book"), timeout=10, what="finalize_book's result")
-    assert finalized["locations_generated"] == len(book.book_metadata["locations"]) > 0
+    assert finalized["cfi_locations_generated"] == len(book.book_metadata["locations"]) > 0
 
     books.process_book.send(book_id)
     wait_for(finished, timeout=60)

@@ -55,18 +55,16 @@ def finalize_book(book_id: int) -> dict:
         result = book_service.finalize(session, book_id=book_id)
     try:  # in this job, so that the result says how many; a re-run with other `chars` is its own job
         locations = generate_cfi_locations(book_id)
-        result = {**result, "locations_generated": locations["locations_generated"]}
+        result = {**result, "cfi_locations_generated": locations["locations_generated"]}
     except PermanentError as error:  # a malformed document: the book is still readable and processed
-        result = {**result, "locations_generated": 0, "locations_error": str(error)}
+        result = {**result, "cfi_locations_generated": 0, "locations_error": str(error)}
     cache_epub_file.send(book_id)
     return {**result, "cache_status": "queued"}
 
 
 @dramatiq.actor(queue_name="books")
-def generate_cfi_locations(
-    book_id: int, chars: int | None = None, locations_count: int | None = None
-) -> dict:
-    """epub.js locations every `chars` characters (default 150), or about `locations_count` of them."""
+def generate_cfi_locations(book_id: int, locations_count: int = 2000, *, chars: int | None = None) -> dict:
+    """About `locations_count` epub.js locations (the original's 2000), or one every `chars` characters."""
     with db.session_scope() as session:
         return book_service.generate_locations(
             session,
@@ -74,8 +72,14 @@ def generate_cfi_locations(
             media_root=current_settings().media_root,
             books_root=current_settings().books_root,
             chars=chars,
-            locations_count=locations_count,
+            locations_count=None if chars else locations_count,
         )
+
+
+@dramatiq.actor(queue_name="books")
+def process_multi_nlp_ensemble(text: str, chapter_id: int, mode: str = "ensemble") -> dict:
+    """The ensemble on a piece of text in any of the five modes; nothing is stored."""
+    return book_service.analyse_text(text=text, chapter_id=chapter_id, mode=mode)
 
 
 @dramatiq.actor(queue_name="books")
@@ -89,4 +93,4 @@ def cache_epub_file(book_id: int) -> dict:
     with db.session_scope() as session:
         book = book_service.get_book(session, book_id, lock=True)
         book.book_metadata = {**(book.book_metadata or {}), "cache": entry.as_dict()}
-    return entry.as_dict()
+    return {"book_id": book_id, **entry.as_dict()}

@@ -52,6 +52,14 @@ def send_session_reminder(mentor_session_id: int) -> dict:
     ).as_dict()
 
 
+@dramatiq.actor(queue_name="email")
+def send_exam_reminder(attempt_id: int, minutes_remaining: int) -> dict:
+    """Mail the student that `minutes_remaining` minutes are left; nothing for a finished attempt."""
+    return notification_service.send_exam_reminder(
+        db.session_scope, mail_config(), attempt_id=attempt_id, minutes_remaining=minutes_remaining
+    ).as_dict()
+
+
 def check_email(to: str, subject: str, template: str = "notification", context: dict | None = None) -> None:
     """Refuse at send() a mail that could never go out: bad address or subject, missing template values."""
     notification_service.check_notification(to=to, subject=subject, template=template, context=context or {})

@@ -46,8 +46,8 @@ def batch_generate_for_book(book_id: int, user_id: int, limit: int = 10) -> dict
         "book_id": book_id,
         "user_id": user_id,
         "limit": limit,
-        "selected": len(selected),
-        "generated": result["generated"],
+        "selected_descriptions": len(selected),
+        "generated_count": result["generated_count"],
         "processing_time_seconds": result["total_time_seconds"],
     }
 

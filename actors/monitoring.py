@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import dramatiq
+from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
 from broker.inspect import BrokerInspector
@@ -52,11 +53,15 @@ def cleanup_job_history(days: int = 30) -> dict:
 
 
 def queue_depths() -> dict[str, dict]:
-    """Ready, delayed and dead counts of every queue (empty when the broker is not RabbitMQ)."""
+    """Counts of every queue: ready, delayed, dead and consumers on RabbitMQ; ready on the embedded
+    broker; nothing on Redis."""
     settings = current_settings()
+    broker = dramatiq.get_broker()
+    names = sorted({actor.queue_name for actor in broker.actors.values()})
+    if isinstance(broker, StubBroker):
+        return {name: {"ready": broker.queues[name].qsize()} for name in names if name in broker.queues}
     if not settings.broker_url.startswith("amqp"):
         return {}
-    names = sorted({actor.queue_name for actor in dramatiq.get_broker().actors.values()})
     with BrokerInspector(settings.broker_url) as inspector:
         return {name: inspector.queue_counts(name).as_dict() for name in names}
 

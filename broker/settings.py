@@ -46,6 +46,10 @@ class Settings:
     max_memory_per_child_mb: int = 0
     abandoned_session_hours: float = 2.0
     dead_job_retention_days: int = 90
+    #: Where live exam sessions are kept: a `redis://` URL, or None for the database.
+    exam_session_url: str | None = None
+    #: Minutes before an exam's end at which `send_exam_reminder` mails the student.
+    exam_reminder_minutes: tuple[int, ...] = (10, 2)
 
     @property
     def is_embedded(self) -> bool:
@@ -93,10 +97,22 @@ class Settings:
             dead_job_retention_days=int(
                 _positive(env, "DEAD_JOB_RETENTION_DAYS", defaults.dead_job_retention_days)
             ),
+            exam_session_url=_optional_url(env, "EXAM_SESSION_URL", ("redis", "rediss")),
+            exam_reminder_minutes=_minutes(env, "EXAM_REMINDER_MINUTES", defaults.exam_reminder_minutes),
         )
         if settings.image_provider == "http" and not settings.image_api_url:
             raise ConfigError("IMAGE_PROVIDER='http' needs IMAGE_API_URL to be set.")
         return settings
+
+
+def _minutes(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of whole minutes ("10,2"); empty means none."""
+    if name not in env:
+        return default
+    parts = [part.strip() for part in env[name].split(",") if part.strip()]
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise ConfigError(f"{name}={env[name]!r} must be whole minutes above 0, separated by commas.")
+    return tuple(sorted({int(part) for part in parts}, reverse=True))
 
 
 def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:

@@ -19,6 +19,13 @@ EXPIRY_BUFFER_MINUTES = 5
 ARCHIVE_BATCH = 500
 
 
+def get_attempt(session: Session, attempt_id: int) -> ExamAttempt:
+    attempt = session.get(ExamAttempt, attempt_id)
+    if attempt is None:
+        raise NotFound(f"Exam attempt {attempt_id!r} not found.")
+    return attempt
+
+
 def auto_finish(session: Session, *, attempt_id: int, now: datetime | None = None) -> dict:
     """Grade and expire the attempt if it is still in progress; a finished one is left as it is."""
     attempt = session.scalars(

@@ -19,6 +19,7 @@ from domain.mail.templates import RenderedMail, render
 from domain.mail.transport import Transport
 from domain.models.accounts import MentorSession, User
 from domain.models.base import utcnow
+from domain.models.exams import Exam, ExamAttempt
 
 #: Reminders go out for sessions starting within this window.
 REMINDER_WINDOW = timedelta(hours=1)
@@ -73,6 +74,39 @@ def send_session_reminder(scope: SessionScope, config: MailConfig, *, mentor_ses
         ),
         transport=config.transport,
         on_sent=mark_reminded,
+    )
+
+
+def send_exam_reminder(
+    scope: SessionScope, config: MailConfig, *, attempt_id: int, minutes_remaining: int
+) -> Delivery:
+    """Tell the student how many minutes are left (once per attempt and mark); an attempt that is no
+    longer running (finished by hand or by `auto_finish_exam`) gets no mail: status `skipped`."""
+    if not isinstance(minutes_remaining, int) or isinstance(minutes_remaining, bool) or minutes_remaining < 1:
+        raise InvalidArgument(f"minutes_remaining must be a whole number above 0, not {minutes_remaining!r}.")
+    dedupe_key = f"exam-reminder:{attempt_id}:{minutes_remaining}"
+    with scope() as session:
+        attempt = _get(session, ExamAttempt, attempt_id, "Exam attempt")
+        student = _get(session, User, attempt.user_id, "User")
+        if attempt.status != "in_progress":
+            return Delivery(student.email, dedupe_key, "skipped")
+        exam = session.get(Exam, attempt.exam_id)
+        recipient, name, locale = student.email, student.full_name or student.username, student.locale
+        context = {
+            "name": name,
+            "exam": exam.title if exam else "",
+            "minutes_remaining": minutes_remaining,
+        }
+    mail = render("exam_reminder", locale, context)
+    return deliver(
+        scope,
+        dedupe_key=dedupe_key,
+        recipient=recipient,
+        template=mail.template,
+        compose=lambda _: build_message(
+            sender=config.sender, recipient=recipient, recipient_name=name, mail=mail
+        ),
+        transport=config.transport,
     )
 
 

@@ -25,12 +25,13 @@ def system_snapshot(session: Session, *, queues: dict[str, dict[str, Any]]) -> d
     count = lambda model, *where: session.scalar(select(func.count()).select_from(model).where(*where))  # noqa: E731
     stats = {
         "timestamp": now.isoformat(),
-        "users": count(User),
-        "books": count(Book),
+        "users_total": count(User),
+        "books_total": count(Book),
+        "descriptions_total": count(Description),
+        "images_generated": count(GeneratedImage, GeneratedImage.status == "completed"),
+        "active_sessions": count(ReadingSession, ReadingSession.is_active.is_(True)),
+        "celery_queue_lengths": {name: counts.get("ready", 0) for name, counts in queues.items()},
         "books_processed": count(Book, Book.status == "processed"),
-        "descriptions": count(Description),
-        "images": count(GeneratedImage, GeneratedImage.status == "completed"),
-        "active_reading_sessions": count(ReadingSession, ReadingSession.is_active.is_(True)),
         "queues": queues,
     }
     session.add(SystemSnapshot(taken_at=now, stats=stats))

@@ -53,6 +53,7 @@ DEFAULT_TABLE: tuple[ScheduleRow, ...] = (
     ScheduleRow("system_stats", "*/30 * * * *"),
     ScheduleRow("send_session_reminders", "0 * * * *", missed=MissedRuns.RUN_ONCE),
     ScheduleRow("cleanup_expired_exams", "*/5 * * * *", missed=MissedRuns.RUN_ONCE),
+    ScheduleRow("cleanup_old_exam_sessions", "15 * * * *", missed=MissedRuns.RUN_ONCE),
     ScheduleRow("generate_daily_stats", "0 1 * * *", missed=MissedRuns.CATCH_UP, catch_up_limit=7),
     ScheduleRow("cleanup_old_images", "0 3 * * *", missed=MissedRuns.RUN_ONCE),
     ScheduleRow("cleanup_expired_tokens", "0 3 * * *", missed=MissedRuns.RUN_ONCE),

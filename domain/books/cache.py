@@ -17,12 +17,13 @@ CACHE_TTL_SECONDS = 24 * 3600
 
 @dataclass(frozen=True)
 class CacheEntry:
-    cache_key: str
-    original_size: int
-    compressed_size: int
+    cache_key: str  # the original's key, `epub:<book id>`
+    file_size_bytes: int
+    compressed_size_bytes: int
     compression_ratio: float
     ttl_seconds: int
     status: str  # cached | fresh (already cached for this content)
+    cache_file: str  # the gzip copy's name under MEDIA_ROOT/cache/epub/: book-<id>-<sha256 prefix>.epub.gz
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -67,7 +68,13 @@ def cache_file(source: Path, *, book_id: int, media_root: Path) -> CacheEntry:
         os.utime(target)  # a refresh restarts the TTL
     size = target.stat().st_size
     return CacheEntry(
-        key, len(content), size, round(size / max(len(content), 1), 4), CACHE_TTL_SECONDS, status
+        f"epub:{book_id}",
+        len(content),
+        size,
+        round(size / max(len(content), 1), 4),
+        CACHE_TTL_SECONDS,
+        status,
+        target.name,
     )
 
 

@@ -14,7 +14,7 @@ from domain.books.importer import import_book
 from domain.errors import InvalidArgument, NotFound
 from domain.models.base import utcnow
 from domain.models.books import Book, Chapter, Description
-from domain.nlp.ensemble import book_mode, find_passages
+from domain.nlp.ensemble import Mode, book_mode, default_processors, find_passages
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,9 @@ def finalize(session: Session, *, book_id: int) -> dict:
         "total_chapters": book.chapter_count,
         "descriptions_found": count,
         "processing_time_seconds": round((book.processed_at - started).total_seconds(), 3),
-        "status": book.status,
-        "processors_used": processors,
-        "consensus_rate": round(float(consensus or 0.0), 4),
+        "status": "completed",
+        "nlp_processors_used": processors,
+        "ensemble_consensus_rate": round(float(consensus or 0.0), 4),
     }
     book.book_metadata = {**(book.book_metadata or {}), "processing_result": result}
     return result
@@ -158,6 +158,8 @@ def generate_locations(
         return {
             "book_id": book_id,
             "locations_generated": 0,
+            "generation_time_seconds": 0.0,
+            "file_format": book.file_format,
             "status": "skipped",
             "reason": f"Locations need an EPUB; book {book_id!r} is {book.file_format!r}.",
         }
@@ -168,11 +170,12 @@ def generate_locations(
     book.book_metadata = {**(book.book_metadata or {}), "locations": found, "locations_chars": chars}
     return {
         "book_id": book_id,
+        "locations_generated": len(found),
+        "generation_time_seconds": round(time.perf_counter() - started, 3),
+        "file_format": book.file_format,
+        "status": "completed",
         "chars": chars,
         "locations_count": locations_count,
-        "locations_generated": len(found),
-        "status": "generated",
-        "processing_time_ms": round((time.perf_counter() - started) * 1000, 2),
     }
 
 
@@ -185,3 +188,37 @@ def resolve_path(file_path: str, media_root: Path, books_root: Path | None = Non
     if books_root is not None and not path.resolve().is_relative_to(books_root.resolve()):
         raise InvalidArgument(f"Book file {file_path!r} is outside BOOKS_ROOT {str(books_root)!r}.")
     return path
+
+
+#: `process_multi_nlp_ensemble` returns at most this many passages (the counts cover all of them).
+ANALYSIS_PASSAGES = 100
+
+
+def analyse_text(*, text: str, chapter_id: int, mode: str = Mode.ENSEMBLE) -> dict:
+    """The original's `process_multi_nlp_ensemble_task`: the ensemble on `text`, nothing stored."""
+    if mode not in set(Mode):
+        raise InvalidArgument(f"mode must be one of {', '.join(Mode)}, not {mode!r}.")
+    if not isinstance(text, str):
+        raise InvalidArgument(f"text must be a string, not {type(text).__name__}.")
+    started = time.perf_counter()
+    processors = default_processors()
+    passages = find_passages(text, mode, processors)
+    names = [p.name for p in processors]
+    confidences = {
+        f"{name}_confidence": round(sum(c) / len(c), 4)
+        for name in names
+        if (c := [p.confidences[name] for p in passages if name in p.confidences])
+    }
+    return {
+        "chapter_id": chapter_id,
+        "mode": str(Mode(mode)),
+        "processors_used": names,
+        "descriptions_found": len(passages),
+        "consensus_rate": round(sum(p.consensus for p in passages) / len(passages), 4) if passages else 0.0,
+        "processing_time_seconds": round(time.perf_counter() - started, 3),
+        "quality_metrics": confidences,
+        "descriptions": [
+            {"text": p.text, "kind": p.kind, "confidence": p.confidence, "priority_score": p.priority_score}
+            for p in passages[:ANALYSIS_PASSAGES]
+        ],
+    }

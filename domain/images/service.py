@@ -79,12 +79,12 @@ def generate_images(
         raise TransientError(f"All {transient} image(s) failed for a transient reason; retrying later.")
     result = {
         "user_id": user_id,
-        "requested": len(description_ids),
-        "generated": generated,
-        "reused": sum(i["status"] == "reused" for i in images),
-        "failed": failed,
+        "requested_count": len(description_ids),
+        "generated_count": generated,
+        "failed_count": failed,
         "total_time_seconds": round(time.perf_counter() - started, 3),
-        "images": images,
+        "generated_images": images,
+        "reused_count": sum(i["status"] == "reused" for i in images),
     }
     if any(i["status"] == "daily_limit_reached" for i in images):
         result["refused"] = f"Daily limit of {daily_limit} images reached for user {user_id}."
@@ -187,8 +187,8 @@ def cleanup_old(
     return {
         "deleted_files": sum(1 for outcome in outcomes if isinstance(outcome, int)),
         "freed_space_mb": round(freed / 1024 / 1024, 6),
+        "deletion_time_seconds": round(time.perf_counter() - started, 3),
         "freed_bytes": freed,
-        "deletion_time_ms": round((time.perf_counter() - started) * 1000, 2),
         "errors": [outcome for outcome in outcomes if isinstance(outcome, str)],
     }
 

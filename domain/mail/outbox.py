@@ -28,7 +28,7 @@ class Delivery:
 
     recipient: str
     dedupe_key: str
-    status: str  # sent | already_sent | already_failed
+    status: str  # sent | already_sent | already_failed | skipped (nothing to send any more)
 
     def as_dict(self) -> dict:
         return asdict(self)

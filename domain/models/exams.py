@@ -78,3 +78,13 @@ class ArchivedProctoringEvent(Base):
     kind: Mapped[str] = mapped_column(String(50))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class ExamSessionRow(Base):
+    """A live exam session (`domain.exam_sessions`) when Redis does not keep it."""
+
+    __tablename__ = "exam_sessions"
+
+    attempt_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

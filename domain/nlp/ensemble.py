@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.nlp.base import Processor, load_once
 from domain.nlp.classifier import NO_DESCRIPTION, Verdict, fitted, sentence_spans
@@ -58,6 +58,7 @@ class Passage:
     consensus: float  # share of the asked processors' weight that alone called it a description
     processors: tuple[str, ...]  # the processors that alone called it a description
     priority_score: float
+    confidences: dict[str, float] = field(default_factory=dict)  # each asked processor's P(description)
 
 
 @load_once
@@ -227,4 +228,5 @@ def _passage(text: str, span: tuple[int, int], vote: Vote) -> Passage:
         consensus=round(consensus, 4),
         processors=callers,
         priority_score=round(vote.score, 4),
+        confidences={name: round(verdict.description, 4) for name, (_, verdict, _) in vote.verdicts.items()},
     )

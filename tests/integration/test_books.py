@@ -55,7 +55,7 @@ def test_chapters_spread_over_two_workers_and_the_book_is_finalized_once(
     assert len(workers) == 2
     result = book.book_metadata["processing_result"]
     assert result["descriptions_found"] == count(Description, book_id=book_id) > 0
-    assert set(result["processors_used"]) <= {"natasha", "spacy", "vectors"}
+    assert set(result["nlp_processors_used"]) <= {"natasha", "spacy", "vectors"}
 
 
 def test_a_worker_killed_mid_book_still_finishes_the_book_once(rabbitmq_broker, start_worker, tmp_path):

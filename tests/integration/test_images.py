@@ -29,8 +29,12 @@ def test_generate_images_through_the_http_api_carries_on_past_a_bad_one_and_neve
     first = wait_for_status(images.generate_images.send(ids, 5).message_id, "done").result
     second = wait_for_status(images.generate_images.send(ids, 5).message_id, "done").result
 
-    assert (first["generated"], first["failed"]) == (2, 1)
-    assert (second["generated"], second["reused"], second["failed"]) == (1, 2, 0)  # only the failed one again
+    assert (first["generated_count"], first["failed_count"]) == (2, 1)
+    assert (second["generated_count"], second["reused_count"], second["failed_count"]) == (
+        1,
+        2,
+        0,
+    )  # only the failed one again
     assert len(image_server.requests) == 4
     with db.session_scope() as session:
         rows = session.scalars(select(GeneratedImage).order_by(GeneratedImage.id)).all()
@@ -48,12 +52,13 @@ def test_batch_generation_takes_the_best_descriptions_without_an_image(
 
     result = wait_for_status(images.batch_generate_for_book.send(book_id, 5, 2).message_id, "done").result
 
-    assert {k: result[k] for k in ("book_id", "user_id", "limit", "selected", "generated")} == {
+    shown = ("book_id", "user_id", "limit", "selected_descriptions", "generated_count")
+    assert {k: result[k] for k in shown} == {
         "book_id": book_id,
         "user_id": 5,
         "limit": 2,
-        "selected": 2,
-        "generated": 2,
+        "selected_descriptions": 2,
+        "generated_count": 2,
     }
     with db.session_scope() as session:
         illustrated = set(session.scalars(select(GeneratedImage.description_id)))

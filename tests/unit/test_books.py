@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from domain import db
 from domain.books import cache
 from domain.books.importer import import_book
+from domain.books.locations import chars_for_count
 from domain.books.locations import generate as generate_locations
 from domain.books.processing import resolve_path
 from domain.errors import InvalidArgument
@@ -67,18 +68,19 @@ def test_the_epub_cache_is_deterministic_and_refreshed_when_the_file_changes(tmp
     source = make_epub(tmp_path / "b.epub")
     first = cache.cache_file(source, book_id=7, media_root=tmp_path / "media")
     again = cache.cache_file(source, book_id=7, media_root=tmp_path / "media")
-    cached = tmp_path / "media" / "cache" / "epub" / f"{first.cache_key}.epub.gz"
+    cached = tmp_path / "media" / "cache" / "epub" / first.cache_file
     blob = cached.read_bytes()
 
     assert (first.status, again.status) == ("cached", "fresh")
     assert gzip.decompress(blob) == source.read_bytes()
     assert blob[4:8] == b"\0\0\0\0"  # mtime=0: the same file always gives the same bytes
-    assert first.compressed_size == len(blob) and first.original_size == source.stat().st_size
+    assert first.compressed_size_bytes == len(blob) and first.file_size_bytes == source.stat().st_size
+    assert first.cache_key == "epub:7"
 
     make_epub(source, chapters=4)
     changed = cache.cache_file(source, book_id=7, media_root=tmp_path / "media")
-    assert changed.cache_key != first.cache_key and changed.status == "cached"
-    assert [p.name for p in cached.parent.iterdir()] == [f"{changed.cache_key}.epub.gz"]
+    assert changed.cache_file != first.cache_file and changed.status == "cached"
+    assert [p.name for p in cached.parent.iterdir()] == [changed.cache_file]
 
 
 def add_book(path: Path, file_format: str = "epub") -> int:
@@ -111,9 +113,10 @@ def test_process_book_fans_out_finalizes_once_and_a_rerun_replaces_descriptions(
     assert book.chapter_count == book.chapters_done == 3
     assert book.book_metadata["processing_result"]["descriptions_found"] == first_count >= 3
     assert book.book_metadata["cache"]["status"] == "cached"
-    assert book.book_metadata["locations"] == generate_locations(book_path, 150)
+    # About 2,000 locations, as the original: this small book gets one every `chars_for_count` chars.
+    assert book.book_metadata["locations"] == generate_locations(book_path, chars_for_count(book_path, 2000))
     finalized = wait_for(lambda: first_result("finalize_book"), timeout=10, what="finalize_book's result")
-    assert finalized["locations_generated"] == len(book.book_metadata["locations"]) > 0
+    assert finalized["cfi_locations_generated"] == len(book.book_metadata["locations"]) > 0
 
     books.process_book.send(book_id)
     wait_for(finished, timeout=60)

@@ -114,14 +114,14 @@ def test_one_bad_description_does_not_stop_the_others_and_a_second_run_reuses(sq
     first = generate([ids[0], 999_999, ids[1]], tmp_path)
     second = generate([ids[0], ids[1]], tmp_path)
 
-    assert (first["requested"], first["generated"], first["failed"]) == (3, 2, 1)
-    assert [i["status"] for i in first["images"]] == ["completed", "failed", "completed"]
-    url = first["images"][0]["image_url"]
+    assert (first["requested_count"], first["generated_count"], first["failed_count"]) == (3, 2, 1)
+    assert [i["status"] for i in first["generated_images"]] == ["completed", "failed", "completed"]
+    url = first["generated_images"][0]["image_url"]
     assert url.startswith("/media/images/") and (tmp_path / url.removeprefix("/media/")).is_file()
-    assert (second["generated"], second["reused"]) == (0, 2)
-    assert [i["image_url"] for i in second["images"]] == [
-        first["images"][0]["image_url"],
-        first["images"][2]["image_url"],
+    assert (second["generated_count"], second["reused_count"]) == (0, 2)
+    assert [i["image_url"] for i in second["generated_images"]] == [
+        first["generated_images"][0]["image_url"],
+        first["generated_images"][2]["image_url"],
     ]
 
 
@@ -131,9 +131,9 @@ def test_the_daily_limit_refuses_clearly_and_generates_nothing_more(sqlite_url, 
 
     result = generate(ids[2:], tmp_path, limit=2)
 
-    assert result["generated"] == 0
+    assert result["generated_count"] == 0
     assert result["refused"] == "Daily limit of 2 images reached for user 7."
-    assert result["images"] == [
+    assert result["generated_images"] == [
         {"description_id": ids[2], "image_url": None, "status": "daily_limit_reached"}
     ]
 

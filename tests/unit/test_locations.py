@@ -96,8 +96,8 @@ def test_the_actor_stores_locations_and_accepts_the_original_signature(stub_brok
         session.flush()
         book_id = book.id
 
-    first = books.generate_cfi_locations.send(book_id, 150).get_result(block=True, timeout=5000)
-    by_count = books.generate_cfi_locations.send(book_id, locations_count=5)
+    first = books.generate_cfi_locations.send(book_id, chars=150).get_result(block=True, timeout=5000)
+    by_count = books.generate_cfi_locations.send(book_id, 5)  # the original's locations_count
     second = by_count.get_result(block=True, timeout=5000)
     assert first["locations_generated"] == 17
     assert second["chars"] == chars_for_count(path, 5)

@@ -8,6 +8,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from domain.books import markup
 from domain.errors import InvalidArgument
 
 #: A plain-text chapter starts at a line like "Глава 3", "ГЛАВА III. Бал", "Chapter 2".
@@ -15,6 +16,8 @@ HEADING = re.compile(
     r"^[ \t]*((?:Глава|ГЛАВА|Часть|ЧАСТЬ|Chapter|CHAPTER)[ \t]+[\wIVXLCDM]+[^\n]*)$", re.MULTILINE
 )
 BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "br")
+#: Spine items read as chapters: XHTML, and HTML as Calibre and older tools write it.
+DOCUMENT_TYPES = ("application/xhtml+xml", "text/html")
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,13 @@ def import_epub(path: Path) -> ImportedBook:
     chapters = []
     for idref, linear in book.spine:
         item = book.get_item_with_id(idref)
-        skipped = item is None or item.get_type() != ITEM_DOCUMENT or isinstance(item, epub.EpubNav)
-        if skipped or str(linear).lower() == "no":
+        document = item is not None and (
+            item.get_type() == ITEM_DOCUMENT or getattr(item, "media_type", "") in DOCUMENT_TYPES
+        )
+        if not document or isinstance(item, epub.EpubNav) or str(linear).lower() == "no":
             continue
-        heading, text = _html_text(item.get_content())
+        html = PurePosixPath(item.get_name()).suffix.lower() in (".html", ".htm")
+        heading, text = _html_text(item.content, html=html)  # raw: get_content() re-renders HTML
         if text.strip():
             title = titles.get(PurePosixPath(item.get_name()).name) or heading or f"Глава {len(chapters) + 1}"
             chapters.append(ImportedChapter(title=title, href=item.get_name(), text=text))
@@ -96,12 +102,20 @@ def import_text(path: Path) -> ImportedBook:
     return ImportedBook(title=path.stem, author="", language="ru", chapters=chapters)
 
 
-def _html_text(content: bytes) -> tuple[str, str]:
-    """(first heading, text with one paragraph per block element) of an XHTML document."""
-    from lxml import etree, html
+def _html_text(content: bytes, *, html: bool) -> tuple[str, str]:
+    """(first heading, text with one paragraph per block element) of a spine document, read as the
+    reader's browser reads it: UTF-8, `.html` items as HTML, others as XML (CDATA is text there),
+    falling back to HTML for XML that is not well-formed."""
+    from lxml import etree
+    from lxml import html as lxml_html
 
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", markup.decode(content))
     try:
-        root = html.fromstring(content)
+        root = None if html else etree.fromstring(text, etree.XMLParser(recover=False, no_network=True))
+    except etree.XMLSyntaxError:
+        root = None
+    try:
+        root = lxml_html.fromstring(etree.tostring(root, encoding="unicode") if root is not None else text)
     except (etree.ParserError, ValueError):
         return "", ""
     for bad in root.xpath("//script|//style|//head"):

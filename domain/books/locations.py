@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from domain.books import markup
 from domain.errors import InvalidArgument
 
 #: What JavaScript's String.prototype.trim() strips (Python's str.strip() differs at the edges).
@@ -204,7 +205,7 @@ def spine_documents(path: Path) -> Iterator[SpineDocument]:
             if itemref.get("id"):
                 base += f"[{itemref.get('id')}]"
             html = member.lower().endswith((".html", ".htm"))
-            yield SpineDocument(base, _parse(archive, member, path.name, html=html))
+            yield SpineDocument(base, _parse_document(archive, member, path.name, html=html))
 
 
 def _rootfile(archive: zipfile.ZipFile, name: str) -> str:
@@ -215,16 +216,30 @@ def _rootfile(archive: zipfile.ZipFile, name: str) -> str:
     return rootfile.get("full-path")
 
 
-def _parse(archive: zipfile.ZipFile, member: str, name: str, *, html: bool = False) -> etree._Element:
+def _read(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
     try:
-        content = archive.read(member)
+        return archive.read(member)
     except KeyError:
         raise InvalidArgument(f"{name!r} lacks {member!r}.") from None
-    if html:  # epub.js parses .html/.htm items as text/html
-        from lxml import html as lxml_html
 
-        return lxml_html.document_fromstring(content)
+
+def _parse(archive: zipfile.ZipFile, member: str, name: str) -> etree._Element:
+    """The container or the package document: plain XML."""
     try:
-        return etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True))
+        return etree.fromstring(
+            _read(archive, member, name), etree.XMLParser(resolve_entities=False, no_network=True)
+        )
+    except etree.XMLSyntaxError as error:
+        raise InvalidArgument(f"{member!r} in {name!r} is not well-formed XML: {error}.") from None
+
+
+def _parse_document(archive: zipfile.ZipFile, member: str, name: str, *, html: bool) -> etree._Element:
+    """A spine document as epub.js in a browser parses it: `.html` / `.htm` with the HTML parser,
+    whatever its media type, anything else as XHTML (`domain.books.markup`)."""
+    content = _read(archive, member, name)
+    if html:
+        return markup.parse_html(content)
+    try:
+        return markup.parse_xhtml(content)
     except etree.XMLSyntaxError as error:
         raise InvalidArgument(f"{member!r} in {name!r} is not well-formed XML: {error}.") from None

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, REQUIRE_SERVICES
+from tests.conftest import REPO_ROOT
+from tests.support.browser import chromium
 from tests.support.ledger import wait_for, wait_for_status
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.e2e
 TOKEN = "browser-test-token"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
@@ -53,15 +50,8 @@ def dashboard_url(service_env, tmp_path):
 
 @pytest.fixture
 def browser():
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium)."
-        pytest.fail(reason) if REQUIRE_SERVICES else pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_an_operator_logs_in_requeues_a_dead_job_and_sees_it_done(

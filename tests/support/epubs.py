@@ -27,6 +27,8 @@ class Document:
     itemref_id: str = ""
     linear: str = ""  # "" (attribute absent), "yes" or "no"
     body_attrs: str = ""
+    media_type: str = "application/xhtml+xml"
+    page: str = ""  # the whole file as written, instead of the XHTML template around `body`
 
 
 @dataclass
@@ -43,13 +45,13 @@ class Epub:
             archive.writestr("META-INF/container.xml", CONTAINER.format(opf=opf))
             archive.writestr(opf, self._package())
             for doc in self.documents:
-                page = XHTML.format(title=doc.name, body=doc.body, body_attrs=doc.body_attrs)
+                page = doc.page or XHTML.format(title=doc.name, body=doc.body, body_attrs=doc.body_attrs)
                 archive.writestr(prefix + doc.name, page)
         return path
 
     def _package(self) -> str:
         items = "".join(
-            f'<item id="item{n}" href="{d.name}" media-type="application/xhtml+xml"/>'
+            f'<item id="item{n}" href="{d.name}" media-type="{d.media_type}"/>'
             for n, d in enumerate(self.documents)
         )
         refs = "".join(
@@ -116,5 +118,84 @@ EPUBS: dict[str, Epub] = {
     "short_chapters": Epub(
         [Document(f"s{n}.xhtml", f"<p>Короткая глава {n}.</p>") for n in range(5)]
         + [Document("empty.xhtml", "<p> </p>")]
+    ),
+}
+
+
+CALIBRE_PAGE = """<?xml version='1.0' encoding='utf-8'?>
+<html xmlns="http://www.w3.org/1999/xhtml">
+  <head>
+    <title>{title}</title>
+    <meta http-equiv="Content-Type" content="text/html; charset=utf-8"/>
+    <link href="stylesheet.css" rel="stylesheet" type="text/css"/>
+  </head>
+  <body class="calibre">
+<div class="calibre1">{body}</div>
+</body></html>
+"""
+XHTML11 = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN" "http://www.w3.org/TR/xhtml11/DTD/xhtml11.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title></head>
+<body>{body}</body></html>
+"""
+
+#: Books as they come in the wild: what epub.js in Chromium is the reference for (jsdom differs).
+WILD_EPUBS: dict[str, Epub] = {
+    "calibre": Epub(
+        [
+            Document(
+                f"index_split_00{n}.html",
+                "",
+                page=CALIBRE_PAGE.format(
+                    title=f"Часть {n}",
+                    body=f'<h2 class="calibre2" id="ch{n}">Глава {n}</h2>'
+                    f'<p class="calibre3">{LONG}</p><p class="calibre3"><span>«Да», — сказал он.</span></p>',
+                ),
+            )
+            for n in range(3)
+        ]
+    ),
+    "html_without_charset": Epub(
+        [
+            Document(
+                "chapter.html",
+                "",
+                page=f"<html><head><title>Глава</title></head><body><p>{LONG}</p><p>Ёлка, ёж и щука.</p>"
+                "</body></html>",
+            )
+        ]
+    ),
+    "text_html": Epub(
+        [
+            Document(
+                "page.htm",
+                "",
+                media_type="text/html",
+                page=f"<!DOCTYPE html><title>Страница</title><p>Первый абзац {LONG}<p>Второй, без"
+                "закрывающего тега<table><tr><td>ячейка один<td>ячейка два</table>"
+                f"<ul><li>пункт<li>ещё пункт</ul>конец текста {LONG}",
+            )
+        ]
+    ),
+    "cdata_and_comments": Epub(
+        [
+            Document(
+                "cdata.xhtml",
+                f"<p>до <![CDATA[внутри <b>не тег</b> {LONG}]]> после</p>"
+                f"<p><!-- заметка -->раз<?pi два?>три <![CDATA[x]]><![CDATA[y]]> {LONG}</p>",
+            )
+        ]
+    ),
+    "xhtml11_entities": Epub(
+        [
+            Document(
+                "entities.xhtml",
+                "",
+                page=XHTML11.format(
+                    body=f"<p>&laquo;Привет&raquo;&nbsp;&mdash; сказал он&hellip; {LONG}</p>"
+                    "<p>&copy;&nbsp;2026 &amp; &lt;ещё&gt; &euro;&thinsp;10</p>"
+                ),
+            )
+        ]
     ),
 }

@@ -207,3 +207,23 @@ def test_a_book_file_outside_books_root_is_refused_and_only_epubs_are_cached(tmp
         cache.cache_file(books, book_id=5, media_root=media)
     assert not (media / "cache").exists() or not any((media / "cache").rglob("*"))
     assert cache.cache_file(inside, book_id=5, media_root=media).status == "cached"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("calibre", "«Да», — сказал он."),
+        ("html_without_charset", "Ёлка, ёж и щука."),  # UTF-8, not Latin-1, without a <meta charset>
+        ("text_html", "ячейка один"),  # a text/html spine item is a chapter too
+        ("cdata_and_comments", "внутри <b>не тег</b>"),  # CDATA is text to a reader
+        ("xhtml11_entities", "«Привет» — сказал он…"),  # XHTML's named entities resolved
+    ],
+)
+def test_books_from_the_wild_import_with_their_text_intact(tmp_path, name, expected):
+    from tests.support.epubs import WILD_EPUBS
+
+    book = import_book(WILD_EPUBS[name].write(tmp_path / f"{name}.epub"), "epub")
+
+    text = "\n".join(chapter.text for chapter in book.chapters)
+    assert expected in text
+    assert "Ð" not in text and "\ufffd" not in text

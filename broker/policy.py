@@ -25,6 +25,9 @@ class QueuePolicy:
     #: acks wait for the ledger's commit, and bigger socket reads cost less per message. A queue of
     #: long jobs keeps dramatiq's 2, so waiting jobs stay free for other workers to take.
     prefetch_per_thread: int = 2
+    #: The RabbitMQ priority (0–10, higher first) of a message sent without one, and the order in which
+    #: a worker runs the jobs it holds from several queues (higher first). An explicit one wins.
+    priority: int = 0
 
     @property
     def min_backoff_ms(self) -> int:
@@ -35,18 +38,33 @@ class QueuePolicy:
 #: `prefetch_per_thread` of queues whose jobs take milliseconds (measured: benchmarks/compare.py).
 SHORT_JOBS = 25
 
+#: Priorities as the seeds' queues had them (`003_…`: ai_processing 10, default 5, monitoring 3): a
+#: person waiting on a mail or an exam first, then the reader's books and illustrations, then the
+#: platform's own work, cleanup last.
 QUEUE_POLICIES: dict[str, QueuePolicy] = {
     "email": QueuePolicy(
-        max_retries=3, backoff_ms=60 * SECOND, time_limit_ms=60 * SECOND, prefetch_per_thread=SHORT_JOBS
+        max_retries=3,
+        backoff_ms=60 * SECOND,
+        time_limit_ms=60 * SECOND,
+        prefetch_per_thread=SHORT_JOBS,
+        priority=8,
     ),
-    "books": QueuePolicy(max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=30 * MINUTE),
-    "images": QueuePolicy(max_retries=2, backoff_ms=60 * SECOND, time_limit_ms=10 * MINUTE),
-    "cleanup": QueuePolicy(max_retries=3, backoff_ms=300 * SECOND, time_limit_ms=5 * MINUTE),
+    "books": QueuePolicy(max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=30 * MINUTE, priority=6),
+    "images": QueuePolicy(max_retries=2, backoff_ms=60 * SECOND, time_limit_ms=10 * MINUTE, priority=6),
+    "cleanup": QueuePolicy(max_retries=3, backoff_ms=300 * SECOND, time_limit_ms=5 * MINUTE, priority=2),
     "exams": QueuePolicy(
-        max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=5 * MINUTE, prefetch_per_thread=SHORT_JOBS
+        max_retries=3,
+        backoff_ms=30 * SECOND,
+        time_limit_ms=5 * MINUTE,
+        prefetch_per_thread=SHORT_JOBS,
+        priority=8,
     ),
     "default": QueuePolicy(
-        max_retries=3, backoff_ms=30 * SECOND, time_limit_ms=5 * MINUTE, prefetch_per_thread=SHORT_JOBS
+        max_retries=3,
+        backoff_ms=30 * SECOND,
+        time_limit_ms=5 * MINUTE,
+        prefetch_per_thread=SHORT_JOBS,
+        priority=5,
     ),
 }
 

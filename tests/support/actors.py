@@ -193,6 +193,12 @@ def mail_then_linger(to: str, key: str, seconds: float) -> dict:
     return delivery.as_dict()
 
 
+@dramatiq.actor(queue_name="email", max_retries=0)
+def urgent(value: int) -> int:
+    """A job of a high-priority queue (email, 8) with nothing to send: the priority test's overtaker."""
+    return value
+
+
 def all_actors() -> list[dramatiq.Actor]:
     """Every test actor."""
     return [value for value in globals().values() if isinstance(value, dramatiq.Actor)]

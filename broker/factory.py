@@ -18,6 +18,7 @@ from dramatiq.results import Results
 
 from broker.ledger import LedgerWriter
 from broker.middleware import (
+    Cancellation,
     Heartbeats,
     Ledger,
     MessageGuard,
@@ -53,8 +54,11 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
         duplicates = DuplicateCheck(writer=writer, heartbeat_interval=settings.heartbeat_interval)
         observers.append(Ledger(writer=writer, ack_mode=ack_mode(settings), duplicates=duplicates))
     observers.append(Heartbeats(engine_factory=db.get_engine, interval=settings.heartbeat_interval))
+    # Before the ledger starts a job, after Retries failed one: see broker.middleware.cancellation.
+    cancellation = [Cancellation()] if settings.ledger_enabled else []
     return [
         QueueDefaults(),
+        *cancellation,
         *observers,
         MessageGuard(max_bytes=settings.max_message_bytes),
         OutboxClaim(),

@@ -355,9 +355,9 @@ class LedgerWriter:
 
 
 #: Columns kept by statements of their own, never by the upsert (which would write NULL into them).
-COUNTER_COLUMNS = frozenset({"duplicates_suppressed"})
+SEPARATE_COLUMNS = frozenset({"duplicates_suppressed", "cancel_requested_at", "cancelled_by"})
 #: Every column the upsert writes, in the order of its VALUES.
-COLUMNS = tuple(column.name for column in Job.__table__.columns if column.name not in COUNTER_COLUMNS)
+COLUMNS = tuple(column.name for column in Job.__table__.columns if column.name not in SEPARATE_COLUMNS)
 JSON_COLUMNS = frozenset({"args", "kwargs", "options", "result"})
 
 
@@ -469,7 +469,7 @@ def upsert_sql(rows: str) -> str:
     return (
         f"INSERT INTO {table} ({', '.join(COLUMNS)}) {rows} "
         f"ON CONFLICT (message_id) DO UPDATE SET {', '.join(updates)} "
-        f"WHERE excluded.progress >= {table}.progress"
+        f"WHERE excluded.progress >= {table}.progress AND {table}.status <> 'cancelled'"
     )
 
 

@@ -14,7 +14,7 @@ from dashboard.app import Dashboard, dashboard_of
 from dashboard.queues import queue_counts
 from dashboard.security import require_json
 from dashboard.serialize import job_dict, worker_dicts
-from domain import db
+from domain import cancels, db
 from domain import reading as reading_service
 from domain.models.base import utcnow
 from periodic.status import schedule_rows
@@ -106,6 +106,21 @@ def requeue(dashboard: Authorized, message_id: str) -> dict:
     with db.session_scope() as session:
         new_id = actions.requeue(session, dashboard.broker, message_id)
     return {"message_id": new_id, "requeued_from": message_id, "status": "enqueued"}
+
+
+@router.post("/jobs/{message_id}/cancel")
+def cancel(dashboard: Authorized, message_id: str) -> dict:
+    """Cancel a waiting job (at once) or a running one (its worker aborts it within about a second)."""
+    actions.flush_ledger(dashboard.broker)  # a job sent a moment ago has its row
+    with db.session_scope() as session:
+        [outcome] = cancels.request_cancel(session, message_ids=[message_id], by="dashboard API")
+    if outcome.outcome == "not_found":
+        raise HTTPException(404, f"No job {message_id!r} in the ledger.")
+    if outcome.outcome.startswith("already"):
+        raise HTTPException(
+            409, f"Job {message_id!r} is {outcome.outcome.removeprefix('already ')}: nothing to cancel."
+        )
+    return outcome.as_dict()
 
 
 def _admin(request: Request) -> Dashboard:

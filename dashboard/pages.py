@@ -15,7 +15,7 @@ from dashboard.chart import finished_chart
 from dashboard.queues import purge, queue_counts, queue_names
 from dashboard.security import SESSION_COOKIE, SESSION_SECONDS, check_csrf, csrf_token
 from dashboard.serialize import worker_dicts
-from domain import db
+from domain import cancels, db
 from domain.errors import NotFound
 from domain.models.base import utcnow
 from periodic.schedule import load_table
@@ -179,6 +179,16 @@ def requeue_job(request: Request, name: str, tab: str, message_id: str, dashboar
     with db.session_scope() as session:
         new_id = actions.requeue(session, dashboard.broker, message_id)
     return back(request, f"/queues/{quote(name)}/standard/{new_id}", f"Requeued {message_id} as {new_id}.")
+
+
+@router.post("/queues/{name}/{tab}/{message_id}/cancel")
+def cancel_job(request: Request, name: str, tab: str, message_id: str, dashboard: ActionAccess) -> Response:
+    with db.session_scope() as session:
+        [outcome] = cancels.request_cancel(session, message_ids=[message_id], by="dashboard")
+    said = {"cancelled": "Cancelled", "cancelling": "Cancelling (its worker stops it)"}.get(
+        outcome.outcome, f"Not cancelled ({outcome.outcome})"
+    )
+    return back(request, f"/queues/{quote(name)}/{quote(tab)}/{message_id}", f"{said}: job {message_id}.")
 
 
 @router.post("/queues/{name}/{tab}/{message_id}/delete")

@@ -32,6 +32,8 @@ def job_dict(job: Job, *, full: bool = False) -> dict:
             traceback=job.traceback,
             requeued_from=(job.options or {}).get("requeued_from"),
             requeued_as=(job.options or {}).get("requeued_as"),
+            cancel_requested_at=_iso(job.cancel_requested_at),
+            cancelled_by=job.cancelled_by,
         )
     return data
 

@@ -11,7 +11,7 @@ from broker.commands.common import clear_errors, load_actors, load_settings, req
 from broker.errors import ConfigError
 from broker.inspect import BrokerInspector, QueueCounts
 from broker.settings import Settings
-from domain import db, ledger
+from domain import cancels, db, ledger
 
 
 def _require_amqp(settings: Settings, what: str) -> None:
@@ -124,3 +124,54 @@ def purge(queue: str, delayed: bool, dead: bool, yes: bool) -> None:
     with BrokerInspector(settings.broker_url) as inspector:
         for name in targets:
             click.echo(f"{name}: {inspector.purge(name)} messages removed")
+
+
+@click.command()
+@click.argument("message_ids", nargs=-1)
+@click.option("--actor", help="Cancel every job of this actor (with --queue, only on that queue).")
+@click.option("--queue", help="With --actor: only the jobs on this queue.")
+@click.option(
+    "--status",
+    "statuses",
+    default="enqueued,delayed,retrying,running",
+    show_default=True,
+    help="With --actor: which jobs, comma-separated.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+@clear_errors
+def cancel(
+    message_ids: tuple[str, ...], actor: str | None, queue: str | None, statuses: str, as_json: bool
+) -> None:
+    """Cancel jobs: waiting ones at once, running ones aborted by their worker within about a second.
+
+    Name the jobs by id, or all of an actor's (`--actor`, `--queue`, `--status`). A cancelled job is
+    final: it is never retried, and its ledger row says who cancelled it and when.
+    """
+    if bool(message_ids) == bool(actor):
+        raise click.UsageError("Give message ids, or --actor (not both).")
+    settings = load_settings()
+    require_database(settings)
+    db.configure(settings.database_url)
+    wanted = [s.strip() for s in statuses.split(",") if s.strip()]
+    with db.session_scope() as session:
+        outcomes = cancels.request_cancel(
+            session, message_ids=message_ids, actor=actor, queue=queue, statuses=wanted, by=_who()
+        )
+    if as_json:
+        click.echo(json.dumps([o.as_dict() for o in outcomes]))
+        return
+    for outcome in outcomes:
+        click.echo(f"{outcome.message_id}  {outcome.outcome}")
+    click.echo(f"{sum(o.outcome in ('cancelled', 'cancelling') for o in outcomes)} job(s) cancelled.")
+
+
+def _who() -> str:
+    """`bookjobs cancel` as `user@host`, for the ledger row."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "unknown"
+    return f"bookjobs cancel ({user}@{socket.gethostname()})"

@@ -1,5 +1,6 @@
 """bookjobs' own middleware, one class a module."""
 
+from broker.middleware.cancellation import Cancellation
 from broker.middleware.heartbeats import Heartbeats
 from broker.middleware.ledger import Ledger
 from broker.middleware.message_guard import MessageGuard
@@ -12,6 +13,7 @@ from broker.middleware.switch_interval import SwitchInterval
 from broker.middleware.warmup import Warmup
 
 __all__ = [
+    "Cancellation",
     "Heartbeats",
     "Ledger",
     "MessageGuard",

@@ -15,6 +15,7 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 
 from broker.ledger import Event, LedgerWriter
+from broker.middleware.cancellation import JobCancelled
 from broker.redaction import redact, redact_args
 from broker.redelivery import DuplicateCheck
 from broker.workers import worker_id
@@ -30,6 +31,7 @@ STATUS_RANK = {
     JobStatus.DONE: 3,
     JobStatus.DEAD: 3,
     JobStatus.SKIPPED: 3,
+    JobStatus.CANCELLED: 3,
 }
 #: Options dramatiq keeps on a message that the ledger stores in columns of their own, or not at all.
 UNRECORDED_OPTIONS = frozenset({"traceback", "retries", "eta", "redis_message_id"})
@@ -89,9 +91,14 @@ class Ledger(dramatiq.Middleware):
         if exception is None:
             event = self._finished(broker, message, JobStatus.DONE, result=redact(result))
         else:
-            status = JobStatus.DEAD if message.failed else JobStatus.RETRYING
-            reason = getattr(message, "_retry_error", None) or exception  # see broker.middleware.retries
-            event = self._finished(broker, message, status, **_error_fields(reason))
+            if isinstance(exception, JobCancelled):
+                status = JobStatus.CANCELLED
+                fields = {"error_type": "JobCancelled", "error_message": "Cancelled while it ran."}
+            else:
+                status = JobStatus.DEAD if message.failed else JobStatus.RETRYING
+                reason = getattr(message, "_retry_error", None) or exception  # see broker.middleware.retries
+                fields = _error_fields(reason)
+            event = self._finished(broker, message, status, **fields)
             if message.failed:
                 # Retries counted this failure as a retry before giving up; none ran, so say how many did.
                 retries = max(event["retries"] - 1, 0)

@@ -22,10 +22,15 @@ class JobStatus(enum.StrEnum):
     DONE = "done"
     DEAD = "dead"
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"
 
 
 #: Final states: nothing that happens to an attempt after them can change the row.
-FINAL_STATUSES = frozenset({JobStatus.DONE, JobStatus.DEAD, JobStatus.SKIPPED})
+FINAL_STATUSES = frozenset({JobStatus.DONE, JobStatus.DEAD, JobStatus.SKIPPED, JobStatus.CANCELLED})
+#: States a cancel applies to: waiting (cancelled at once) or running (aborted by its worker).
+CANCELLABLE_STATUSES = frozenset(
+    {JobStatus.ENQUEUED, JobStatus.DELAYED, JobStatus.RETRYING, JobStatus.RUNNING}
+)
 
 
 class Job(Base):
@@ -58,12 +63,22 @@ class Job(Base):
     #: Deliveries of this message acked without running because the job had already finished.
     #: Kept by its own UPDATE, never by the ledger's upsert (see broker.ledger.COLUMNS).
     duplicates_suppressed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When and by whom a cancel was asked (`bookjobs cancel`, the API, the dashboard); kept by the
+    #: cancel's own UPDATE, never by the upsert. Workers poll the recent ones to skip or abort jobs.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         Index("ix_bookjobs_jobs_queue_status_enqueued", "queue_name", "status", "enqueued_at"),
         Index("ix_bookjobs_jobs_status_updated", "status", "updated_at"),
         Index("ix_bookjobs_jobs_actor_enqueued", "actor_name", "enqueued_at"),
         Index("ix_bookjobs_jobs_queue_enqueued", "queue_name", "enqueued_at"),  # dashboard queue pages
+        Index(  # workers poll the recent cancels twice a second: only the few rows that have one
+            "ix_bookjobs_jobs_cancels",
+            "cancel_requested_at",
+            postgresql_where=text("cancel_requested_at IS NOT NULL"),
+            sqlite_where=text("cancel_requested_at IS NOT NULL"),
+        ),
         Index(  # /metrics sums the suppressed duplicates: only the few rows that had any
             "ix_bookjobs_jobs_duplicates",
             "actor_name",

@@ -199,6 +199,17 @@ def urgent(value: int) -> int:
     return value
 
 
+@dramatiq.actor(queue_name="default")
+def sleepy_loop(key: str, seconds: float) -> str:
+    """Sleep in short steps (Python keeps control, as most jobs do): the job a cancel aborts."""
+    record_attempt(key)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    record_attempt(f"{key}:finished")
+    return key
+
+
 def all_actors() -> list[dramatiq.Actor]:
     """Every test actor."""
     return [value for value in globals().values() if isinstance(value, dramatiq.Actor)]

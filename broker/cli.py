@@ -8,7 +8,7 @@ from broker.commands.common import setup_logging
 from broker.commands.dashboard import dashboard
 from broker.commands.database import db
 from broker.commands.health import health
-from broker.commands.inspection import cancel, purge, status
+from broker.commands.inspection import cancel, inspect, purge, status
 from broker.commands.periodic import scheduler, schedules
 from broker.commands.processes import up, worker
 from broker.commands.relay import relay
@@ -22,5 +22,8 @@ def main(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for command in (cancel, dashboard, db, health, purge, relay, scheduler, schedules, send, status, up, worker):
+COMMANDS = (
+    cancel, dashboard, db, health, inspect, purge, relay, scheduler, schedules, send, status, up, worker,
+)  # fmt: skip
+for command in COMMANDS:
     main.add_command(command)

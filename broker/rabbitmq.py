@@ -14,6 +14,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer, _Rabbit
 from dramatiq.common import q_name
 from dramatiq.errors import ConnectionClosed
 
+from broker import reserved
 from broker.envelope import InvalidEnvelope, decode_envelope
 from broker.policy import policy_for
 
@@ -68,6 +69,8 @@ class DeferredAckConsumer(_RabbitmqConsumer):
         delivery = _RabbitmqMessage(method.redelivered, method.delivery_tag, message)
         delivery._consumer = self
         delivery._received_at = time.monotonic()
+        if not self.queue_name.endswith(".DQ"):  # delayed ones wait for their ETA: `inspect scheduled`
+            reserved.received(message.message_id, message.actor_name, self.queue_name, self)
         return delivery
 
     def _reject(self, method, body: bytes, reason: str) -> None:

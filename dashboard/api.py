@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
@@ -14,7 +14,7 @@ from dashboard.app import Dashboard, dashboard_of
 from dashboard.queues import queue_counts
 from dashboard.security import require_json
 from dashboard.serialize import job_dict, worker_dicts
-from domain import cancels, db
+from domain import cancels, db, inspection
 from domain import reading as reading_service
 from domain.models.base import utcnow
 from periodic.status import schedule_rows
@@ -106,6 +106,14 @@ def requeue(dashboard: Authorized, message_id: str) -> dict:
     with db.session_scope() as session:
         new_id = actions.requeue(session, dashboard.broker, message_id)
     return {"message_id": new_id, "requeued_from": message_id, "status": "enqueued"}
+
+
+@router.get("/workers/{view}")
+def inspect_workers(dashboard: Authorized, view: Literal["active", "reserved", "scheduled", "stats"]) -> Any:
+    """`bookjobs inspect VIEW --json`: running jobs by worker (active), held unstarted (reserved),
+    delayed with their ETA (scheduled), per-process figures (stats)."""
+    with db.session_scope() as session:
+        return inspection.report(session, view, heartbeat_interval=dashboard.settings.heartbeat_interval)
 
 
 @router.post("/jobs/{message_id}/cancel")

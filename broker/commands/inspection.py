@@ -11,7 +11,7 @@ from broker.commands.common import clear_errors, load_actors, load_settings, req
 from broker.errors import ConfigError
 from broker.inspect import BrokerInspector, QueueCounts
 from broker.settings import Settings
-from domain import cancels, db, ledger
+from domain import cancels, db, inspection, ledger
 
 
 def _require_amqp(settings: Settings, what: str) -> None:
@@ -175,3 +175,44 @@ def _who() -> str:
     except Exception:
         user = "unknown"
     return f"bookjobs cancel ({user}@{socket.gethostname()})"
+
+
+@click.command()
+@click.argument("view", type=click.Choice(inspection.VIEWS))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@clear_errors
+def inspect(view: str, as_json: bool) -> None:
+    """What the workers are doing, as `celery inspect` told: running jobs by worker (active), jobs
+    held but not started (reserved), delayed jobs with their ETA (scheduled), per-process figures
+    (stats). Read from the ledger and the workers' heartbeats (at most 5 s old)."""
+    settings = load_settings()
+    require_database(settings)
+    db.configure(settings.database_url)
+    with db.session_scope() as session:
+        report = inspection.report(session, view, heartbeat_interval=settings.heartbeat_interval)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    for line in _inspect_lines(view, report):
+        click.echo(line)
+
+
+def _inspect_lines(view: str, report) -> list[str]:
+    if view == "scheduled":
+        return [
+            f"{j['eta']}  {j['actor_name']:<28} {j['queue_name']:<10} {j['message_id']}" for j in report
+        ] or ["No delayed jobs."]
+    if view == "stats":
+        return [
+            f"{w['worker_id']}: processed {w['processed']}, failed {w['failed']}, "
+            f"in flight {w['in_flight']}, held {w['reserved']}, {w['rss_mb'] or 0:.0f} MB, "
+            f"up {w['uptime_seconds']:.0f} s" + (" (stale)" if w["stale"] else "")
+            for w in report
+        ] or ["No workers."]
+    lines = []
+    for worker, jobs in report.items():
+        lines.append(f"{worker}: {len(jobs)}")
+        for job in jobs:
+            runtime = f"  {job['runtime_seconds']:.1f} s" if job.get("runtime_seconds") is not None else ""
+            lines.append(f"  {job['actor_name']:<28} {job['queue_name']:<10} {job['message_id']}{runtime}")
+    return lines or ["Nothing."]

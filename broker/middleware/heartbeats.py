@@ -12,6 +12,8 @@ import dramatiq
 from sqlalchemy import Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
+from broker import reserved
+from broker.middleware.recycling import resident_mb
 from broker.workers import HOSTNAME, worker_id
 from domain import db
 from domain import ledger as ledger_service
@@ -60,6 +62,7 @@ class Heartbeats(dramatiq.Middleware):
             logger.warning("Could not remove the heartbeat of %s.", worker_id(), exc_info=True)
 
     def before_process_message(self, broker: dramatiq.Broker, message) -> None:
+        reserved.started(message.message_id)
         message._heartbeat_counted = True
         with self._lock:
             self._in_flight += 1
@@ -68,6 +71,7 @@ class Heartbeats(dramatiq.Middleware):
         self._finish(message, failed=exception is not None)
 
     def after_skip_message(self, broker: dramatiq.Broker, message) -> None:
+        reserved.started(message.message_id)
         self._finish(message, failed=False)
 
     def _finish(self, message, *, failed: bool) -> None:
@@ -112,6 +116,8 @@ class Heartbeats(dramatiq.Middleware):
                 "in_flight": self._in_flight,
                 "processed": self._processed,
                 "failed": self._failed,
+                "reserved": reserved.held(),
+                "rss_mb": round(resident_mb(), 1),
             }
         engine = self.engine_factory()
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert

@@ -102,3 +102,6 @@ class WorkerHeartbeat(Base):
     in_flight: Mapped[int] = mapped_column(Integer, default=0)
     processed: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    #: Messages this process holds and has not started (prefetched), at most 100: `inspect reserved`.
+    reserved: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    rss_mb: Mapped[float | None] = mapped_column(Float)

@@ -27,6 +27,7 @@ from broker.middleware import (
     QueueDefaults,
     Recycling,
     Retries,
+    SoftTimeLimit,
     SwitchInterval,
     Warmup,
 )
@@ -63,6 +64,7 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
         MessageGuard(max_bytes=settings.max_message_bytes),
         OutboxClaim(),
         AgeLimit(),
+        SoftTimeLimit(),
         TimeLimit(),
         ShutdownNotifications(),
         Callbacks(),

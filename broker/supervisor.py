@@ -10,6 +10,7 @@ each child told once, so in-flight jobs finish and their acks go out.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -26,6 +27,7 @@ from pathlib import Path
 from dramatiq.canteen import Canteen
 from dramatiq.cli import RET_IMPORT, try_block_signals, try_unblock_signals, worker_process
 
+from broker.hard_limits import CHECK_SECONDS, HardLimits
 from broker.middleware.recycling import LOCK_ENV as RECYCLE_LOCK_ENV
 
 logger = logging.getLogger("bookjobs.supervisor")
@@ -66,12 +68,15 @@ class Child:
         return code
 
 
-
 class Supervisor:
     """Keeps `processes` dramatiq worker processes running with dramatiq's parsed `args`."""
 
-    def __init__(self, args: argparse.Namespace, *, processes: int) -> None:
+    def __init__(
+        self, args: argparse.Namespace, *, processes: int, hard_limits: HardLimits | None = None
+    ) -> None:
         self.args = args
+        self.hard_limits = hard_limits
+        self._limits_checked = 0.0
         self.processes = processes
         self.context = multiprocessing.get_context("fork")
         self.canteen = self.context.Value(Canteen)
@@ -102,9 +107,25 @@ class Supervisor:
                     self._watch(child)
                 except Exception:  # the supervisor outlives its own bugs: its children depend on it
                     logger.exception("Supervising worker process %d failed; trying again.", child.slot)
+            self._enforce_hard_limits()
             time.sleep(0.2)
         logger.info("Every worker process has stopped.")
         return self.exit_code
+
+    def _enforce_hard_limits(self) -> None:
+        """Kill (SIGKILL) a child whose job is stuck past its hard time limit (`broker.hard_limits`)."""
+        now = time.monotonic()
+        if self.hard_limits is None or self.stopping or now - self._limits_checked < CHECK_SECONDS:
+            return
+        self._limits_checked = now
+        try:
+            doomed = self.hard_limits.overrun(self.pids())
+        except Exception:
+            logger.warning("Could not check the hard time limits.", exc_info=True)
+            return
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError):  # it died meanwhile
+                os.kill(pid, signal.SIGKILL)
 
     def pids(self) -> list[int]:
         return [child.pid for child in self.children if child.pid is not None]

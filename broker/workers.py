@@ -11,9 +11,9 @@ HOSTNAME = socket.gethostname()
 
 def worker_id() -> str:
     """This process as the ledger and heartbeats name it: host:pid."""
-    return _worker_id_of(os.getpid())
+    return worker_id_of(os.getpid())
 
 
 @lru_cache(maxsize=8)
-def _worker_id_of(pid: int) -> str:
+def worker_id_of(pid: int) -> str:
     return f"{HOSTNAME}:{pid}"

@@ -88,6 +88,7 @@ def worker(
     import dramatiq.worker
     from dramatiq.cli import make_argument_parser
 
+    from broker.hard_limits import HardLimits
     from broker.supervisor import Supervisor
 
     if prefetch:
@@ -107,7 +108,9 @@ def worker(
     ]
     if queues:
         argv += ["--queues", *queues]
-    sys.exit(Supervisor(make_argument_parser().parse_args(argv), processes=processes).run())
+    hard_limits = HardLimits(settings.database_url) if settings.ledger_enabled else None
+    parsed = make_argument_parser().parse_args(argv)
+    sys.exit(Supervisor(parsed, processes=processes, hard_limits=hard_limits).run())
 
 
 @click.command()

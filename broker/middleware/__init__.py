@@ -9,6 +9,7 @@ from broker.middleware.periodic_option import PeriodicOption
 from broker.middleware.queue_defaults import QueueDefaults
 from broker.middleware.recycling import Recycling
 from broker.middleware.retries import Retries
+from broker.middleware.soft_time_limit import SoftTimeLimit
 from broker.middleware.switch_interval import SwitchInterval
 from broker.middleware.warmup import Warmup
 
@@ -22,6 +23,7 @@ __all__ = [
     "QueueDefaults",
     "Recycling",
     "Retries",
+    "SoftTimeLimit",
     "SwitchInterval",
     "Warmup",
 ]

@@ -13,7 +13,6 @@ long C call sees it when the call returns.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import threading
 import time
@@ -21,6 +20,7 @@ from datetime import datetime, timedelta
 
 import dramatiq
 from dramatiq.middleware import Interrupt, SkipMessage
+from dramatiq.middleware.threading import raise_thread_exception
 
 from domain import cancels, db
 from domain.models.base import utcnow
@@ -109,9 +109,7 @@ class Cancellation(dramatiq.Middleware):
                 thread_id = self._running.get(message_id)
                 if thread_id is not None:
                     logger.info("Cancelling job %s in thread %s.", message_id, thread_id)
-                    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                        ctypes.c_ulong(thread_id), ctypes.py_object(JobCancelled)
-                    )
+                    raise_thread_exception(thread_id, JobCancelled)
             forgotten = [m for m, seen in self._cancelled.items() if now - seen > REMEMBER_SECONDS]
             for message_id in forgotten:
                 del self._cancelled[message_id]

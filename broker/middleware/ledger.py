@@ -76,7 +76,12 @@ class Ledger(dramatiq.Middleware):
 
         def running() -> Event:
             fields = _start_fields(started_at)
-            return self._event(broker, message, JobStatus.RUNNING, retries=retries, **fields)
+            event = self._event(broker, message, JobStatus.RUNNING, retries=retries, **fields)
+            # The hard limit in force, for the supervisor that kills a child stuck past it.
+            limit = message.options.get("time_limit") or broker.get_actor(message.actor_name).options.get(
+                "time_limit"
+            )
+            return {**event, "options": {**event["options"], "time_limit": limit}} if limit else event
 
         self.writer.started(message.message_id, running)
 

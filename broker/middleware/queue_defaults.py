@@ -20,6 +20,8 @@ class QueueDefaults(dramatiq.Middleware):
         options.setdefault("min_backoff", policy.min_backoff_ms)
         options.setdefault("time_limit", policy.time_limit_ms)
         options.setdefault("retry_when", RetryWhen(options["max_retries"]))
+        if policy.soft_time_limit_ms:
+            options.setdefault("soft_time_limit", policy.soft_time_limit_ms)
         if actor.priority == 0:
             actor.priority = -policy.priority
 

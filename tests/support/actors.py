@@ -10,6 +10,7 @@ from dramatiq.middleware import CurrentMessage
 from periodiq import cron
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert, select
 
+from broker.middleware.soft_time_limit import SoftTimeLimitExceeded
 from domain import db
 from domain.errors import PermanentError, TransientError
 from domain.models.base import utcnow
@@ -208,6 +209,26 @@ def sleepy_loop(key: str, seconds: float) -> str:
         time.sleep(0.05)
     record_attempt(f"{key}:finished")
     return key
+
+
+@dramatiq.actor(queue_name="default", soft_time_limit=500, time_limit=30_000)
+def soft_limited(key: str) -> None:
+    """Runs until its soft limit (0.5 s), then cleans up and gives up."""
+    record_attempt(key)
+    try:
+        while True:
+            time.sleep(0.05)
+    except SoftTimeLimitExceeded:
+        record_attempt(f"{key}:cleaned up")
+        raise
+
+
+@dramatiq.actor(queue_name="default", time_limit=1000)
+def stuck_in_c(key: str, seconds: float) -> None:
+    """One long C call (a blocking sleep) past its 1 s hard limit: no exception can reach it."""
+    record_attempt(key)
+    time.sleep(seconds)
+    record_attempt(f"{key}:returned")
 
 
 def all_actors() -> list[dramatiq.Actor]:

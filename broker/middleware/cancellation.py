@@ -63,26 +63,24 @@ class Cancellation(dramatiq.Middleware):
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._stop.set()
 
+    # The per-message hooks take no lock (single dict operations are atomic under the GIL): a lock
+    # taken by every job of eight threads cost a one-process drain 40 % (lock convoys on GIL switches).
     def before_process_message(self, broker: dramatiq.Broker, message) -> None:
-        with self._lock:
-            if message.message_id in self._cancelled:
-                message._ledger_ignore = True  # the cancel wrote the row: `cancelled`
-                raise SkipMessage(f"Job {message.message_id} was cancelled.")
-            self._running[message.message_id] = threading.get_ident()
+        if message.message_id in self._cancelled:
+            message._ledger_ignore = True  # the cancel wrote the row: `cancelled`
+            raise SkipMessage(f"Job {message.message_id} was cancelled.")
+        self._running[message.message_id] = threading.get_ident()
 
     def after_process_message(self, broker: dramatiq.Broker, message, *, result=None, exception=None) -> None:
-        with self._lock:
-            self._running.pop(message.message_id, None)
+        self._running.pop(message.message_id, None)
         if isinstance(exception, JobCancelled):
             message.failed = False  # Retries failed it; a cancelled job is acked, not dead-lettered
 
     def after_skip_message(self, broker: dramatiq.Broker, message) -> None:
-        with self._lock:
-            self._running.pop(message.message_id, None)
+        self._running.pop(message.message_id, None)
 
     def is_cancelled(self, message_id: str) -> bool:
-        with self._lock:
-            return message_id in self._cancelled
+        return message_id in self._cancelled
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll_seconds):

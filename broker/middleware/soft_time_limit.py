@@ -18,8 +18,8 @@ from dramatiq.middleware.threading import raise_thread_exception
 
 logger = logging.getLogger(__name__)
 
-#: Seconds between two looks at the running jobs' deadlines.
-CHECK_SECONDS = 0.1
+#: Seconds between two looks at the deadlines, as dramatiq’s TimeLimit (each look costs a GIL hand-over).
+CHECK_SECONDS = 1.0
 
 
 class SoftTimeLimitExceeded(Exception):

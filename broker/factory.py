@@ -55,12 +55,12 @@ def build_middleware(settings: Settings) -> list[dramatiq.Middleware]:
         duplicates = DuplicateCheck(writer=writer, heartbeat_interval=settings.heartbeat_interval)
         observers.append(Ledger(writer=writer, ack_mode=ack_mode(settings), duplicates=duplicates))
     observers.append(Heartbeats(engine_factory=db.get_engine, interval=settings.heartbeat_interval))
-    # Before the ledger starts a job, after Retries failed one: see broker.middleware.cancellation.
+    # After the observers, as every other middleware: the ledger sees a job before anything skips it.
     cancellation = [Cancellation()] if settings.ledger_enabled else []
     return [
         QueueDefaults(),
-        *cancellation,
         *observers,
+        *cancellation,
         MessageGuard(max_bytes=settings.max_message_bytes),
         OutboxClaim(),
         AgeLimit(),

@@ -40,8 +40,7 @@ class JobCancelled(Interrupt):
 
 
 class Cancellation(dramatiq.Middleware):
-    """Skips and aborts cancelled jobs. Stands first: its `before` runs before the ledger starts a
-    job, and its `after` last, so that a cancelled job is acked after Retries has failed it."""
+    """Skips and aborts cancelled jobs (Retries neither retries nor fails `JobCancelled`: it is acked)."""
 
     def __init__(self, *, poll_seconds: float = POLL_SECONDS) -> None:
         self.poll_seconds = poll_seconds
@@ -73,8 +72,6 @@ class Cancellation(dramatiq.Middleware):
 
     def after_process_message(self, broker: dramatiq.Broker, message, *, result=None, exception=None) -> None:
         self._running.pop(message.message_id, None)
-        if isinstance(exception, JobCancelled):
-            message.failed = False  # Retries failed it; a cancelled job is acked, not dead-lettered
 
     def after_skip_message(self, broker: dramatiq.Broker, message) -> None:
         self._running.pop(message.message_id, None)

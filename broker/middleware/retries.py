@@ -15,6 +15,8 @@ from dramatiq.common import compute_backoff
 from dramatiq.middleware import Retries as DramatiqRetries
 from dramatiq.middleware.retries import DEFAULT_MAX_BACKOFF
 
+from broker.middleware.cancellation import JobCancelled
+
 #: Seconds to wait before each further attempt to enqueue a retry (about half a minute in all).
 ENQUEUE_BACKOFF = (0.5, 1, 2, 4, 8, 16)
 
@@ -31,6 +33,8 @@ class Retries(DramatiqRetries):
         self.enqueue_backoff = enqueue_backoff
 
     def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        if isinstance(exception, JobCancelled):
+            return  # final: not retried and not failed, so it is acked (not dead-lettered)
         try:
             super().after_process_message(broker, message, result=result, exception=exception)
         except Exception as error:  # only broker.enqueue, the last step of the parent, can raise here

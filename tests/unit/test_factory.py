@@ -43,9 +43,7 @@ def test_the_ledger_observes_first_so_it_sees_the_outcome_after_retries_decided(
     broker = build_broker(Settings())
     order = names(broker)
 
-    # Cancellation skips a cancelled delivery before the ledger starts it, and acks a cancelled job
-    # after Retries failed it (after hooks run in reverse).
-    assert order[:4] == ["QueueDefaults", "Cancellation", "Ledger", "Heartbeats"]
+    assert order[:4] == ["QueueDefaults", "Ledger", "Heartbeats", "Cancellation"]
     assert order.index("Retries") > order.index("Ledger")
     for required in (
         "AgeLimit",

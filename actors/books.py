@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
+from broker import jobs
 from broker.runtime import current_settings
 from domain import db
 from domain.books import cache as cache_service
@@ -26,10 +27,12 @@ def process_book(book_id: int) -> dict:
         with db.session_scope() as session:
             book_service.mark_failed(session, book_id=book_id, error=str(error))
         raise
-    # Sent after the COMMIT, so every chapter job finds its chapter.
+    # Sent after the COMMIT, so every chapter job finds its chapter; each reports to this job's bar.
+    this_job = jobs.current_job_id()
+    jobs.progress(0, len(chapter_ids), "chapters")
     broker = dramatiq.get_broker()
     for chapter_id in chapter_ids:
-        broker.enqueue(process_chapter.message(chapter_id))
+        broker.enqueue(process_chapter.message_with_options(args=(chapter_id,), book_job=this_job))
     return {"book_id": book_id, "total_chapters": len(chapter_ids), "status": "processing"}
 
 
@@ -38,6 +41,9 @@ def process_chapter(chapter_id: int, mode: str | None = None) -> dict:
     """Find the chapter's descriptions; the job that completes the book sends `finalize_book`."""
     with db.session_scope() as session:
         outcome = book_service.process_chapter(session, chapter_id=chapter_id, mode=mode)
+    book_job = jobs.current_option("book_job")
+    if book_job and not outcome.already_done:
+        jobs.progress(outcome.chapters_done, outcome.chapter_count, "chapters", job=book_job)
     if outcome.already_done and outcome.book_id:
         with db.session_scope() as session:  # a redelivery after a crash that lost the finalize message
             last = book_service.needs_finalizing(session, book_id=outcome.book_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dramatiq
 
+from broker import jobs
 from broker.runtime import current_settings
 from domain import db
 from domain.errors import InvalidArgument
@@ -14,6 +15,10 @@ from periodic import schedule
 
 def _generate(description_ids: list[int], user_id: int) -> dict:
     settings = current_settings()
+
+    def report(done: int, total: int) -> None:
+        jobs.progress(done, total, "images")
+
     return image_service.generate_images(
         db.session_scope,
         description_ids=description_ids,
@@ -22,6 +27,7 @@ def _generate(description_ids: list[int], user_id: int) -> dict:
         media_root=settings.media_root,
         media_url=settings.media_url,
         daily_limit=settings.image_daily_limit,
+        on_progress=report,
     )
 
 

@@ -355,7 +355,16 @@ class LedgerWriter:
 
 
 #: Columns kept by statements of their own, never by the upsert (which would write NULL into them).
-SEPARATE_COLUMNS = frozenset({"duplicates_suppressed", "cancel_requested_at", "cancelled_by"})
+SEPARATE_COLUMNS = frozenset(
+    {
+        "duplicates_suppressed",
+        "cancel_requested_at",
+        "cancelled_by",
+        "progress_done",
+        "progress_total",
+        "progress_note",
+    }
+)
 #: Every column the upsert writes, in the order of its VALUES.
 COLUMNS = tuple(column.name for column in Job.__table__.columns if column.name not in SEPARATE_COLUMNS)
 JSON_COLUMNS = frozenset({"args", "kwargs", "options", "result"})

@@ -8,6 +8,7 @@ import dramatiq
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from broker.jobs import flush_ledger
 from broker.redaction import REDACTED
 from broker.sending import find_actor
 from dashboard.queries import MAX_PER_PAGE, JobFilter, get_job, list_jobs
@@ -80,14 +81,6 @@ def run_now(broker: dramatiq.Broker, actor_name: str, periodic_names: set[str]) 
     message_id = find_actor(broker, actor_name).send_with_options(run_now=True).message_id
     flush_ledger(broker)
     return message_id
-
-
-def flush_ledger(broker: dramatiq.Broker, timeout: float = 5.0) -> None:
-    """Write pending ledger events now, so the page the operator is sent to already shows the new job."""
-    for middleware in broker.middleware:
-        writer = getattr(middleware, "writer", None)
-        if writer is not None:
-            writer.flush(timeout)
 
 
 def _contains_redacted(value: object) -> bool:

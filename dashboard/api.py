@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from broker import sending
+from broker.jobs import flush_ledger
 from dashboard import actions, queries
 from dashboard.app import Dashboard, dashboard_of
 from dashboard.queues import queue_counts
 from dashboard.security import require_json
 from dashboard.serialize import job_dict, worker_dicts
-from domain import cancels, db, inspection
+from domain import actor_stats, cancels, db, inspection
 from domain import reading as reading_service
 from domain.models.base import utcnow
 from periodic.status import schedule_rows
@@ -74,9 +75,24 @@ def list_jobs(
     text: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50,
+    id_prefix: Annotated[str | None, Query(max_length=64, description="Start of the job id.")] = None,
+    since: Annotated[str | None, Query(max_length=40, description="Enqueued at or after (ISO, UTC).")] = None,
+    until: Annotated[str | None, Query(max_length=40, description="Enqueued before (ISO, UTC).")] = None,
 ) -> dict:
-    """Jobs from the ledger, newest first, filtered by queue, actor, status and text in arguments or error."""
-    where = queries.JobFilter(queue, None, actor, status, text, page, per_page)
+    """Jobs from the ledger, newest first, filtered by queue, actor, status, id prefix, time range and
+    text in arguments or error (a trigram index keeps it fast on PostgreSQL)."""
+    where = queries.JobFilter(
+        queue,
+        None,
+        actor,
+        status,
+        text,
+        page,
+        per_page,
+        id_prefix=id_prefix,
+        since=queries.parse_time(since, "since"),
+        until=queries.parse_time(until, "until"),
+    )
     with db.session_scope() as session:
         listed = queries.list_jobs(session, where)
         return {"jobs": [job_dict(j) for j in listed.jobs], "page": page, "has_next": listed.has_next}
@@ -95,7 +111,7 @@ def enqueue(dashboard: Authorized, body: EnqueueRequest) -> Enqueued:
     message = sending.send_by_name(
         dashboard.broker, body.actor, body.args, body.kwargs, delay_ms=body.delay, priority=body.priority
     )
-    actions.flush_ledger(dashboard.broker)  # a GET of the new job right after this finds it
+    flush_ledger(dashboard.broker)  # a GET of the new job right after this finds it
     status = "delayed" if body.delay else "enqueued"
     return Enqueued(message_id=message.message_id, actor=body.actor, queue=message.queue_name, status=status)
 
@@ -106,6 +122,29 @@ def requeue(dashboard: Authorized, message_id: str) -> dict:
     with db.session_scope() as session:
         new_id = actions.requeue(session, dashboard.broker, message_id)
     return {"message_id": new_id, "requeued_from": message_id, "status": "enqueued"}
+
+
+Window = Annotated[Literal["1h", "24h", "7d"], Query(description="How far back to look.")]
+
+
+@router.get("/actors")
+def list_actors(dashboard: Authorized, window: Window = "24h") -> list[dict]:
+    """Per actor over the window: runs, done, dead, retried, cancelled, failure rate, p50/p95/max ms
+    (`approximate` when hourly rollups contributed)."""
+    with db.session_scope() as session:
+        return [r.as_dict() for r in actor_stats.report(session, window=window)]
+
+
+@router.get("/actors/{name}")
+def read_actor(dashboard: Authorized, name: str, window: Window = "24h") -> dict:
+    """One actor's figures, its throughput per minute over the window and its most common errors."""
+    if name not in dashboard.broker.actors:
+        raise HTTPException(404, f"Unknown actor {name!r}.")
+    with db.session_scope() as session:
+        reports = actor_stats.report(session, window=window, actor=name)
+    if not reports:
+        return {"actor": name, "window": window, "runs": 0, "throughput_per_minute": [], "top_errors": []}
+    return reports[0].as_dict(detail=True)
 
 
 @router.get("/workers/{view}")
@@ -119,7 +158,7 @@ def inspect_workers(dashboard: Authorized, view: Literal["active", "reserved", "
 @router.post("/jobs/{message_id}/cancel")
 def cancel(dashboard: Authorized, message_id: str) -> dict:
     """Cancel a waiting job (at once) or a running one (its worker aborts it within about a second)."""
-    actions.flush_ledger(dashboard.broker)  # a job sent a moment ago has its row
+    flush_ledger(dashboard.broker)  # a job sent a moment ago has its row
     with db.session_scope() as session:
         [outcome] = cancels.request_cancel(session, message_ids=[message_id], by="dashboard API")
     if outcome.outcome == "not_found":

@@ -15,12 +15,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broker.settings import Settings
+from dashboard import rendering
 from dashboard.ratelimit import LoginThrottle, RateLimiter
 from dashboard.request_guard import WRITE_METHODS, host_refusal, write_refusal
 from dashboard.security import CSRF_COOKIE, SECURITY_HEADERS, Guard, NotLoggedIn
 from domain.errors import InvalidArgument, NotFound
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 #: Swagger UI's own page runs an inline script; every other page runs none.
 DOCS_CSP = (
     "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -56,6 +58,7 @@ def create_app(settings: Settings, broker: dramatiq.Broker) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     templates = Jinja2Templates(directory=str(TEMPLATES))
+    rendering.configure(templates)
     app.state.dashboard = Dashboard(
         settings, broker, Guard(settings.dashboard_token), RateLimiter(5, 60.0), templates, LoginThrottle()
     )
@@ -63,6 +66,7 @@ def create_app(settings: Settings, broker: dramatiq.Broker) -> FastAPI:
     app.include_router(api.router)
     app.include_router(metrics.router)
     _mount_docs(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _mount_media(app, settings)
     _add_handlers(app)
 

@@ -7,17 +7,18 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
-from dashboard import actions, queries
+from dashboard import actions, queries, rendering
 from dashboard.app import Dashboard, dashboard_of
-from dashboard.chart import finished_chart
+from dashboard.chart import backlog_chart, finished_chart, throughput_chart
 from dashboard.queues import purge, queue_counts, queue_names
 from dashboard.security import SESSION_COOKIE, SESSION_SECONDS, check_csrf, csrf_token
 from dashboard.serialize import worker_dicts
-from domain import cancels, db
+from domain import actor_stats, cancels, db
 from domain.errors import NotFound
 from domain.models.base import utcnow
+from periodic.sampler import SAMPLE_SECONDS
 from periodic.schedule import load_table
 from periodic.status import schedule_rows
 
@@ -45,7 +46,7 @@ PageAccess = Annotated[Dashboard, Depends(_page_access)]
 ActionAccess = Annotated[Dashboard, Depends(_action_access)]
 
 
-def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+def render(request: Request, template: str, status: int = 200, **context) -> Response:
     dashboard = dashboard_of(request)
     context.update(
         request=request,
@@ -54,6 +55,8 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
         guard=dashboard.guard,
         notice=request.query_params.get("notice"),
     )
+    if rendering.wants_live(request.headers):
+        return rendering.live_regions(dashboard.templates.get_template(template), context)
     return dashboard.templates.TemplateResponse(request, template, context, status_code=status)
 
 
@@ -112,6 +115,7 @@ def overview(request: Request, dashboard: PageAccess) -> Response:
         schedules = schedule_rows(session, declared=set(dashboard.broker.actors), now=utcnow())
         failures = queries.recent_failures(session, limit=10)
         chart = queries.finished_per_minute(session)
+        backlog = queries.backlog(session, minutes=60)
         return render(
             request,
             "overview.html",
@@ -121,6 +125,10 @@ def overview(request: Request, dashboard: PageAccess) -> Response:
             failures=failures,
             chart=finished_chart(chart["since"], chart["minutes"], chart["series"]),
             finished=chart["series"],
+            backlog=backlog_chart(backlog.since, 60, backlog.lines) if backlog.lines else None,
+            oldest=backlog.oldest_ages,
+            sample_seconds=int(SAMPLE_SECONDS),
+            live=True,
         )
 
 
@@ -156,6 +164,7 @@ def queue_page(
             has_next=listed.has_next,
             actors=actors,
             statuses=queries.TABS[tab],
+            live=where.page == 1,
         )
 
 
@@ -171,7 +180,82 @@ def job_page(request: Request, name: str, tab: str, message_id: str, dashboard: 
             job=job,
             timeline=queries.timeline(job),
             options=job.options,
+            live=True,
         )
+
+
+@router.get("/jobs")
+def search_page(
+    request: Request,
+    dashboard: PageAccess,
+    id: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    text: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[str | None, Query(max_length=32)] = None,
+    until: Annotated[str | None, Query(max_length=32)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Every queue's jobs by id prefix, actor, status, time range (enqueued, UTC) and text."""
+    where = queries.JobFilter(
+        actor=actor or None,
+        status=status or None,
+        text=text or None,
+        page=page,
+        id_prefix=id or None,
+        since=queries.parse_time(since, "since"),
+        until=queries.parse_time(until, "until"),
+    )
+    searched = any((where.id_prefix, where.actor, where.status, where.text, where.since, where.until))
+    with db.session_scope() as session:
+        listed = queries.list_jobs(session, where) if searched else queries.JobPage([], False)
+        return render(
+            request,
+            "search.html",
+            where=where,
+            searched=searched,
+            jobs=listed.jobs,
+            has_next=listed.has_next,
+            actors=sorted(dashboard.broker.actors),
+            statuses=queries.STATUSES,
+            live=searched and page == 1,
+        )
+
+
+@router.get("/actors")
+def actors_page(request: Request, dashboard: PageAccess, window: str = "24h") -> Response:
+    """Per actor over the window: runs, outcomes, failure rate, duration percentiles."""
+    with db.session_scope() as session:
+        reports = actor_stats.report(session, window=window)
+    idle = sorted(set(dashboard.broker.actors) - {r.actor for r in reports})
+    return render(
+        request, "actors.html", reports=reports, idle=idle, window=window, windows=list(actor_stats.WINDOWS),
+        live=True,
+    )
+
+
+@router.get("/actors/{name}")
+def actor_page(request: Request, name: str, dashboard: PageAccess, window: str = "24h") -> Response:
+    """One actor: its figures, throughput per minute over the window, its most common errors."""
+    if name not in dashboard.broker.actors:
+        raise NotFound(f"Unknown actor {name!r}.")
+    with db.session_scope() as session:
+        reports = actor_stats.report(session, window=window, actor=name)
+    report = reports[0] if reports else None
+    queue = dashboard.broker.get_actor(name).queue_name
+    chart = throughput_chart(report) if report else None
+    return render(
+        request,
+        "actor.html",
+        name=name,
+        queue=queue,
+        report=report,
+        figures=report.as_dict(detail=True) if report else None,
+        chart=chart,
+        window=window,
+        windows=list(actor_stats.WINDOWS),
+        live=True,
+    )
 
 
 @router.post("/queues/{name}/{tab}/{message_id}/requeue")

@@ -25,6 +25,7 @@ def job_dict(job: Job, *, full: bool = False) -> dict:
     data = {name: getattr(job, name) for name in SUMMARY}
     data.update({name: _iso(getattr(job, name)) for name in TIMES})
     data.update(args=job.args, kwargs=job.kwargs, duration_ms=job.duration_ms, error=job.error_message)
+    data["progress"] = progress_dict(job)
     if full:
         data.update(
             options=job.options,
@@ -36,6 +37,15 @@ def job_dict(job: Job, *, full: bool = False) -> dict:
             cancelled_by=job.cancelled_by,
         )
     return data
+
+
+def progress_dict(job: Job) -> dict | None:
+    """What the job said of its progress (`broker.jobs.progress`), or None if it never did."""
+    if job.progress_total is None:
+        return None
+    done, total = job.progress_done or 0, job.progress_total
+    percent = round(100 * min(done, total) / total, 1) if total else 100.0
+    return {"done": done, "total": total, "note": job.progress_note, "percent": percent}
 
 
 def worker_dicts(session: Session, heartbeat_interval: float) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from domain.models.base import utcnow
@@ -62,3 +62,24 @@ def prune_workers(session: Session, *, silent_for: timedelta) -> int:
     """Delete the heartbeat rows of workers silent for longer than `silent_for` (gone for good)."""
     result = session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen < utcnow() - silent_for))
     return result.rowcount or 0
+
+
+def set_progress(
+    session: Session, message_id: str, *, done: int, total: int, note: str | None = None
+) -> bool:
+    """Store how far a job has come; `done` never goes back (fan-out jobs report out of order).
+
+    False when the ledger has no row for `message_id` (yet)."""
+    if done < 0 or total < 0:
+        raise ValueError(f"Progress must not be negative: {done} of {total}.")
+    kept = func.coalesce(Job.progress_done, 0)
+    result = session.execute(
+        update(Job)
+        .where(Job.message_id == message_id)
+        .values(
+            progress_done=case((kept > done, kept), else_=done),
+            progress_total=total,
+            progress_note=note[:200] if note else None,
+        )
+    )
+    return bool(result.rowcount)

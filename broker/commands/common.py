@@ -144,16 +144,15 @@ def load_actors(settings: Settings, modules: tuple[str, ...] = ()) -> dramatiq.B
 def flush_ledger(broker: dramatiq.Broker, settings: Settings, *, timeout: float = 10.0) -> None:
     """Write this process's pending ledger events before it exits; warn, naming the database, if
     they cannot be written (the jobs were sent all the same)."""
-    for middleware in broker.middleware:
-        writer = getattr(middleware, "writer", None)
-        if writer is not None and not writer.flush(timeout):
-            click.echo(
-                f"Warning: the job was sent, but its `enqueued` row could not be written to the ledger "
-                f"at {redacted_url(settings.database_url)} within {timeout:g} s (is the database up and "
-                "migrated, `bookjobs db upgrade`?); the worker will still record the job when it runs.",
-                err=True,
-            )
-            return
+    from broker.jobs import flush_ledger as flush_now
+
+    if not flush_now(broker, timeout):
+        click.echo(
+            f"Warning: the job was sent, but its `enqueued` row could not be written to the ledger "
+            f"at {redacted_url(settings.database_url)} within {timeout:g} s (is the database up and "
+            "migrated, `bookjobs db upgrade`?); the worker will still record the job when it runs.",
+            err=True,
+        )
 
 
 def redacted_url(url: str) -> str:

@@ -11,6 +11,7 @@ from broker.relay import Relay, RelayThread
 from broker.settings import Settings
 from domain import db, migrate
 from periodic.runner import SchedulerThread, build_scheduler
+from periodic.sampler import QueueSampler
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class EmbeddedRuntime:
         self.broker: dramatiq.Broker | None = None
         self.worker: dramatiq.Worker | None = None
         self.scheduler: SchedulerThread | None = None
+        self.sampler: QueueSampler | None = None
         self.relay: RelayThread | None = None
 
     def start(self) -> dramatiq.Broker:
@@ -39,6 +41,8 @@ class EmbeddedRuntime:
         self.worker.start()
         self.scheduler = SchedulerThread(build_scheduler(broker))
         self.scheduler.start()
+        self.sampler = QueueSampler(broker, self.settings.broker_url)
+        self.sampler.start()
         self.relay = RelayThread(Relay(broker))
         self.relay.start()
         self.broker = broker
@@ -54,6 +58,9 @@ class EmbeddedRuntime:
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
+        if self.sampler is not None:
+            self.sampler.stop()
+            self.sampler = None
         if self.relay is not None:
             self.relay.stop()
             self.relay = None

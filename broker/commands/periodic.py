@@ -29,6 +29,7 @@ def scheduler(modules: tuple[str, ...]) -> None:
             "Set BROKER_URL=amqp://... or run everything in one process with `bookjobs up`."
         )
     from periodic.runner import build_scheduler
+    from periodic.sampler import QueueSampler
 
     broker = load_actors(settings, modules)
     runner = build_scheduler(broker)
@@ -36,7 +37,10 @@ def scheduler(modules: tuple[str, ...]) -> None:
     # Set here whatever the caller left (a shell that ignores SIGINT, nohup): both stop it.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    sampler = QueueSampler(broker, settings.broker_url)
+    sampler.start()
     runner.run(stop, on_round=SCHEDULER_HEARTBEAT.touch)
+    sampler.stop()
     SCHEDULER_HEARTBEAT.unlink(missing_ok=True)
     broker.close()
 

@@ -24,9 +24,13 @@ class ChapterOutcome:
     descriptions: int
     last: bool  # this chapter completed the book
     already_done: bool = False
+    chapters_done: int = 0  # of the book, this one included
+    chapter_count: int = 0
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        del data["chapters_done"], data["chapter_count"]  # progress, not the job's result
+        return data
 
 
 def get_book(session: Session, book_id: int, *, lock: bool = False) -> Book:
@@ -101,7 +105,14 @@ def process_chapter(session: Session, *, chapter_id: int, mode: str | None = Non
         .values(chapters_done=Book.chapters_done + 1)
         .returning(Book.chapters_done, Book.chapter_count)
     ).one()
-    return ChapterOutcome(chapter.book_id, chapter_id, len(passages), last=done == total)
+    return ChapterOutcome(
+        chapter.book_id,
+        chapter_id,
+        len(passages),
+        last=done == total,
+        chapters_done=done,
+        chapter_count=total,
+    )
 
 
 def needs_finalizing(session: Session, *, book_id: int) -> bool:

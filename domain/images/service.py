@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,8 +59,11 @@ def generate_images(
     media_root: Path,
     media_url: str,
     daily_limit: int,
+    on_progress: Callable[[int, int], object] | None = None,
 ) -> dict:
     """One image per description; failures are counted and the rest carry on.
+
+    `on_progress(done, total)` is called after each description (the job's progress bar).
 
     A description that already has a completed image from this provider is reused. If every
     attempted image failed for a transient reason, TransientError makes the job retry later.
@@ -68,11 +72,15 @@ def generate_images(
     with scope() as session:
         remaining = daily_limit - images_today(session, user_id, utcnow())
     images, transient = [], 0
+    if on_progress:
+        on_progress(0, len(description_ids))
     for description_id in description_ids:
         entry = _one(scope, description_id, user_id, provider, media_root, media_url, allowed=remaining > 0)
         images.append({k: entry[k] for k in ("description_id", "image_url", "status")})
         remaining -= entry["status"] == "completed"
         transient += entry.get("transient", False)
+        if on_progress:
+            on_progress(len(images), len(description_ids))
     generated = sum(i["status"] == "completed" for i in images)
     failed = sum(i["status"] == "failed" for i in images)
     if transient and transient == failed and generated == 0:

@@ -5,7 +5,7 @@ from domain.models.base import Base
 from domain.models.books import Book, Chapter, Description
 from domain.models.exams import ArchivedAttempt, ArchivedProctoringEvent, Exam, ExamAttempt, ProctoringEvent
 from domain.models.images import GeneratedImage
-from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
+from domain.models.jobs import ActorHour, Job, JobStatus, QueueSample, Rollup, WorkerHeartbeat
 from domain.models.mail import OutboxMail
 from domain.models.outbox import OutboxMessage
 from domain.models.periodic import PeriodicRun
@@ -13,6 +13,7 @@ from domain.models.reading import ReadingSession
 from domain.models.stats import DailyStats, SystemSnapshot
 
 __all__ = [
+    "ActorHour",
     "ArchivedAttempt",
     "ArchivedProctoringEvent",
     "AuthToken",
@@ -31,7 +32,9 @@ __all__ = [
     "OutboxMessage",
     "PeriodicRun",
     "ProctoringEvent",
+    "QueueSample",
     "ReadingSession",
+    "Rollup",
     "SystemSnapshot",
     "User",
     "WorkerHeartbeat",

@@ -33,6 +33,15 @@ CANCELLABLE_STATUSES = frozenset(
 )
 
 
+#: What the dashboard's search reads of a row, as one string: the id first (so an id prefix is an
+#: anchored match), then arguments and error. Migration 0013 puts a trigram (pg_trgm) index on
+#: exactly this expression on PostgreSQL; it is not declared below, as SQLite has no such index.
+SEARCH_TEXT = (
+    "(message_id || ' ' || CAST(args AS TEXT) || ' ' || CAST(kwargs AS TEXT) || ' ' "
+    "|| COALESCE(error_type, '') || ' ' || COALESCE(error_message, ''))"
+)
+
+
 class Job(Base):
     """One message's life: what ran, where, when, and how it ended."""
 
@@ -67,6 +76,11 @@ class Job(Base):
     #: cancel's own UPDATE, never by the upsert. Workers poll the recent ones to skip or abort jobs.
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(200))
+    #: What the job said of its own progress (`broker.jobs.progress`): `progress_done` of
+    #: `progress_total` steps, and a word for them. Kept by its own UPDATE, never by the upsert.
+    progress_done: Mapped[int | None] = mapped_column(Integer)
+    progress_total: Mapped[int | None] = mapped_column(Integer)
+    progress_note: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         Index("ix_bookjobs_jobs_queue_status_enqueued", "queue_name", "status", "enqueued_at"),
@@ -105,3 +119,49 @@ class WorkerHeartbeat(Base):
     #: Messages this process holds and has not started (prefetched), at most 100: `inspect reserved`.
     reserved: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     rss_mb: Mapped[float | None] = mapped_column(Float)
+
+
+class ActorHour(Base):
+    """One actor's finished jobs in one closed hour, rolled up from the ledger for the actors page.
+
+    `histogram` counts durations in log buckets (`domain.actor_stats.bucket_of`), so percentiles over
+    days need no scan of the ledger.
+    """
+
+    __tablename__ = "bookjobs_actor_hours"
+
+    actor_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    dead: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    retried: Mapped[int] = mapped_column(Integer, default=0)
+    timed: Mapped[int] = mapped_column(Integer, default=0)
+    duration_sum_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    duration_max_ms: Mapped[float | None] = mapped_column(Float)
+    histogram: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+
+
+class Rollup(Base):
+    """How far a rollup has gone: every hour before `through` is in `bookjobs_actor_hours`."""
+
+    __tablename__ = "bookjobs_rollups"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    through: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class QueueSample(Base):
+    """A queue's depth and the age of its oldest waiting job at one moment (the overview's backlog chart)."""
+
+    __tablename__ = "bookjobs_queue_samples"
+
+    queue_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    ready: Mapped[int | None] = mapped_column(Integer)
+    delayed: Mapped[int | None] = mapped_column(Integer)
+    dead: Mapped[int | None] = mapped_column(Integer)
+    oldest_age_seconds: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_bookjobs_queue_samples_at", "sampled_at"),)

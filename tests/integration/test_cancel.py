@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 import tests.support.actors as test_actors
 from broker.inspect import BrokerInspector
+from broker.jobs import flush_ledger
 from broker.ledger import Job
-from dashboard.actions import flush_ledger
 from domain import cancels, db
 from tests.conftest import REPO_ROOT
 from tests.support.ledger import wait_for, wait_for_status

@@ -10,7 +10,7 @@ from dataclasses import replace
 from fastapi.testclient import TestClient
 
 import tests.support.actors as test_actors
-from dashboard.actions import flush_ledger
+from broker.jobs import flush_ledger
 from dashboard.app import create_app
 from domain import cancels, db
 from tests.conftest import REPO_ROOT

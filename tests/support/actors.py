@@ -231,6 +231,17 @@ def stuck_in_c(key: str, seconds: float) -> None:
     record_attempt(f"{key}:returned")
 
 
+@dramatiq.actor(queue_name="default")
+def steps_with_progress(title: str, steps: int, seconds_per_step: float) -> dict:
+    """Reports its progress after each step (for the dashboard's progress bar)."""
+    from broker import jobs
+
+    for step in range(steps):
+        time.sleep(seconds_per_step)
+        jobs.progress(step + 1, steps, "steps")
+    return {"title": title, "steps": steps}
+
+
 def all_actors() -> list[dramatiq.Actor]:
     """Every test actor."""
     return [value for value in globals().values() if isinstance(value, dramatiq.Actor)]

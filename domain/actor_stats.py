@@ -282,10 +282,11 @@ def report(
     span = window_of(window)
     since = now - span
     roll_up(session, now=now)
-    through = rolled_through(session) or since
     # Rolled-up whole hours in [ceil(since), through); the ledger for the rest of the window.
-    rolled_from = min(_ceil_hour(since), through)
-    pieces = [(since, rolled_from), (max(rolled_from, through), now)]
+    rolled_from, through = _ceil_hour(since), rolled_through(session) or since
+    if rolled_from >= through:
+        rolled_from = through = now
+    pieces = [(since, rolled_from), (through, now)]
     tallies: dict[str, Tally] = {}
     chart = Chart(since, span / CHART_BARS)
     for start, end in pieces:

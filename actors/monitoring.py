@@ -11,7 +11,7 @@ from dramatiq.middleware import CurrentMessage
 from broker.inspect import BrokerInspector
 from broker.runtime import current_settings
 from broker.workers import worker_id
-from domain import db
+from domain import actor_stats, db
 from domain import monitoring as monitoring_service
 from domain import stats as stats_service
 from domain.errors import InvalidArgument
@@ -50,6 +50,15 @@ def cleanup_job_history(days: int = 30) -> dict:
     """Prune ledger rows older than `days` (dead ones after DEAD_JOB_RETENTION_DAYS), in batches."""
     dead_days = max(current_settings().dead_job_retention_days, days)
     return stats_service.prune_job_history(db.session_scope, days=days, dead_days=dead_days)
+
+
+@dramatiq.actor(queue_name="cleanup", **schedule.periodic_options("roll_up_actor_stats"))
+def roll_up_actor_stats() -> dict:
+    """Roll the ledger's closed hours up per actor, so the dashboard's actors pages read a week fast."""
+    with db.session_scope() as session:
+        hours = actor_stats.roll_up(session)
+        through = actor_stats.rolled_through(session)
+    return {"hours_rolled_up": hours, "through": through.isoformat() if through else None}
 
 
 def queue_depths() -> dict[str, dict]:

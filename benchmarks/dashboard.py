@@ -1,35 +1,58 @@
-"""Dashboard pages over a big ledger: overview and queue pages with 1,000,000 job rows.
+"""Every dashboard page and API call over a big ledger, side by side with a baseline revision.
 
-    python -m benchmarks.dashboard [--rows 1000000] [--repeat 15]
+    python -m benchmarks.dashboard [--rows 1000000] [--repeat 15] [--baseline 742256f]
 
-Fills a throw-away PostgreSQL schema with ledger rows (90 % done, some dead, delayed, enqueued and
-running, over six queues and ten actors, spread over the last week), then times each page in-process
-(FastAPI's test client, no network) twice in one run: without the queue/time index migration 0007
-adds, and with it. Prints the median and p95 of each page and the ratio.
+Fills a throw-away PostgreSQL schema (migrated by this tree) with ledger rows: 90 % done, 1 % dead,
+some delayed, enqueued and running, six queues, ten actors, spread over the last week, arguments
+with a chapter number and a Russian word. Then times each request in-process (FastAPI's test
+client, no network), first with this tree's code, then with the baseline's (a temporary `git
+worktree`, its own Python process, the same rows): median and p95 in milliseconds. A request the
+baseline does not serve shows "–".
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 from sqlalchemy import text
 
 from benchmarks import services
+from benchmarks.revision_drain import worktree
 
-PAGES = {
-    "overview": "/",
-    "queue standard": "/queues/default/standard",
-    "queue failed": "/queues/default/failed",
-    "queue filtered by actor": "/queues/default/standard?actor=health_check",
-    "queue page 20": "/queues/default/standard?page=20",
-    "queue text search": "/queues/default/failed?text=chapter-7",
-    "api jobs": "/api/jobs?queue=books&status=dead",
-}
-INDEX = "ix_bookjobs_jobs_queue_enqueued"
+LIVE = {"X-Bookjobs-Live": "1"}
+REQUESTS = [
+    ("overview", "/", {}),
+    ("overview, live regions", "/", LIVE),
+    ("queue standard", "/queues/default/standard", {}),
+    ("queue standard, live regions", "/queues/default/standard", LIVE),
+    ("queue failed", "/queues/default/failed", {}),
+    ("queue filtered by actor", "/queues/default/standard?actor=health_check", {}),
+    ("queue page 20", "/queues/default/standard?page=20", {}),
+    ("queue text in failed", "/queues/default/failed?text=chapter-7", {}),
+    ("queue text, rare word", "/queues/books/standard?text=%D0%B8%D0%B7%D1%83%D0%BC%D1%80%D1%83%D0%B4", {}),
+    ("queue text, no match", "/queues/books/standard?text=nothing-like-this", {}),
+    ("search: word", "/jobs?text=%D0%B8%D0%B7%D1%83%D0%BC%D1%80%D1%83%D0%B4", {}),
+    ("search: id prefix", "/jobs?id=c4ca42", {}),
+    ("search: actor + dead + 1 day", "/jobs?actor=process_chapter&status=dead&since=DAY_AGO", {}),
+    ("job page", "/queues/books/standard/JOB_ID", {}),
+    ("actors 1h", "/actors?window=1h", {}),
+    ("actors 24h", "/actors?window=24h", {}),
+    ("actors 7d", "/actors?window=7d", {}),
+    ("actor page 7d", "/actors/process_chapter?window=7d", {}),
+    ("api actors 7d", "/api/actors?window=7d", {}),
+    ("api jobs dead in books", "/api/jobs?queue=books&status=dead", {}),
+    ("api jobs text", "/api/jobs?text=%D0%B8%D0%B7%D1%83%D0%BC%D1%80%D1%83%D0%B4", {}),
+    ("metrics", "/metrics", {}),
+]
+WORDS = "ARRAY['туман','берёза','изумруд','крыльцо','сумерки','ветер','камень','ливень','тропа','гроза']"
 
-FILL = """
+FILL = f"""
 INSERT INTO bookjobs_jobs (message_id, queue_name, actor_name, status, progress, args, kwargs, options,
     priority, retries, enqueued_at, started_at, finished_at, duration_ms, worker_id, result, error_type,
     error_message, updated_at)
@@ -40,10 +63,11 @@ SELECT md5(i::text || :seed),
               'send_session_reminders'])[1 + i % 10],
        CASE WHEN i % 100 = 0 THEN 'dead' WHEN i % 100 = 1 THEN 'delayed' WHEN i % 100 = 2 THEN 'enqueued'
             WHEN i % 100 = 3 THEN 'running' ELSE 'done' END,
-       40, jsonb_build_array('chapter-' || (i % 5000)), '{}'::jsonb, '{}'::jsonb, 0, 0,
+       40, jsonb_build_array('chapter-' || (i % 5000), ({WORDS})[1 + i % 10] || ' ' || (i % 997)),
+       '{{}}'::jsonb, '{{}}'::jsonb, 0, (i % 7 = 0)::int,
        now() - make_interval(secs => i * 0.6), now() - make_interval(secs => i * 0.6 - 0.01),
        CASE WHEN i % 100 > 3 OR i % 100 = 0 THEN now() - make_interval(secs => i * 0.6 - 0.02) END,
-       12.5, 'bench:1', '{"ok": true}'::jsonb,
+       5 + (i % 200), 'bench:1', '{{"ok": true}}'::jsonb,
        CASE WHEN i % 100 = 0 THEN 'PermanentError' END,
        CASE WHEN i % 100 = 0 THEN 'Chapter ' || (i % 5000) || ' not found.' END,
        now() - make_interval(secs => i * 0.6 - 0.02)
@@ -51,15 +75,17 @@ FROM generate_series(1, :rows) AS i
 """
 
 
-def timed(client, path: str, repeat: int) -> list[float]:
-    client.get(path)  # warm the plan cache and the page cache
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        answer = client.get(path)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
-    return samples
+def run_tree(pythonpath: str, database_url: str, requests: list, repeat: int) -> dict:
+    job = json.dumps({"database_url": database_url, "requests": requests, "repeat": repeat})
+    # Fed on stdin, so that the tree's root (the working directory) comes first on sys.path.
+    script = (services.REPO_ROOT / "benchmarks" / "page_timer.py").read_text()
+    env = {**os.environ, "PYTHONPATH": pythonpath}
+    done = subprocess.run(
+        [sys.executable, "-", job], input=script, env=env, cwd=pythonpath, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"The page timer failed in {pythonpath}:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -68,40 +94,37 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--baseline", default="742256f", help="the revision to compare with")
     options = parser.parse_args()
 
-    from fastapi.testclient import TestClient
-
-    from broker.commands.common import load_actors
-    from broker.settings import Settings
-    from dashboard.app import create_app
     from domain import db
 
-    with services.schema() as database_url:
-        settings = Settings(database_url=database_url)
-        client = TestClient(create_app(settings, load_actors(settings)))
+    with services.schema() as database_url, worktree(options.baseline) as baseline:
         started = time.perf_counter()
         with db.get_engine().begin() as connection:
             connection.execute(text(FILL), {"rows": options.rows, "seed": "bench"})
             connection.execute(text("ANALYZE bookjobs_jobs"))
-        print(f"\n{options.rows:,} ledger rows written in {time.perf_counter() - started:.0f} s\n")
-        results = {}
-        for label, ddl in (("without", f"DROP INDEX {INDEX}"), ("with", None)):
-            if ddl:
-                with db.get_engine().begin() as connection:
-                    connection.execute(text(ddl))
-            else:
-                with db.get_engine().begin() as connection:
-                    connection.execute(
-                        text(f"CREATE INDEX {INDEX} ON bookjobs_jobs (queue_name, enqueued_at)")
-                    )
-            results[label] = {name: timed(client, path, options.repeat) for name, path in PAGES.items()}
-        print(f"  {'page':<26}{'no index p50':>14}{'index p50':>12}{'index p95':>12}{'ratio':>8}")
-        for name in PAGES:
-            before = statistics.median(results["without"][name])
-            after = statistics.median(results["with"][name])
-            p95 = statistics.quantiles(results["with"][name], n=20)[-1]
-            print(f"  {name:<26}{before:>11.1f} ms{after:>9.1f} ms{p95:>9.1f} ms{before / after:>7.1f}×")
+            job_id = connection.scalar(
+                text("SELECT message_id FROM bookjobs_jobs WHERE queue_name = 'books' LIMIT 1")
+            )
+        seconds = time.perf_counter() - started
+        print(f"\n{options.rows:,} ledger rows written (indexes included) in {seconds:.0f} s\n")
+        day_ago = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 86400))
+        requests = [
+            [label, path.replace("JOB_ID", job_id).replace("DAY_AGO", day_ago), headers]
+            for label, path, headers in REQUESTS
+        ]
+        now = run_tree(str(services.REPO_ROOT), database_url, requests, options.repeat)
+        before = run_tree(str(baseline), database_url, requests, options.repeat)
+    print(f"  {'request (p50 / p95 ms)':<32}{'now':>18}{options.baseline:>18}")
+    for label, _path, _headers in REQUESTS:
+        print(f"  {label:<32}{cell(now[label]):>18}{cell(before[label]):>18}")
+
+
+def cell(samples: list[float] | None) -> str:
+    if not samples:
+        return "–"
+    return f"{statistics.median(samples):.1f} / {statistics.quantiles(samples, n=20)[-1]:.1f}"
 
 
 if __name__ == "__main__":

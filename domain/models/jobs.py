@@ -124,7 +124,7 @@ class WorkerHeartbeat(Base):
 class ActorHour(Base):
     """One actor's finished jobs in one closed hour, rolled up from the ledger for the actors page.
 
-    `histogram` counts durations in log buckets (`domain.actor_stats.bucket_of`), so percentiles over
+    `histogram` counts durations in log buckets (`domain.ledger_tallies.bucket_of`), so percentiles over
     days need no scan of the ledger.
     """
 

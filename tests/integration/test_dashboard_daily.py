@@ -4,22 +4,21 @@ live regions, queue samples."""
 from __future__ import annotations
 
 import statistics
-import uuid
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
 import tests.support.actors as test_actors
 from broker.jobs import flush_ledger
 from dashboard.app import create_app
 from domain import actor_stats, db
 from domain.models.base import utcnow
-from domain.models.jobs import Job, QueueSample
+from domain.models.jobs import QueueSample
 from periodic.sampler import QueueSampler
-from tests.support.ledger import wait_for, wait_for_status
+from tests.support.ledger import insert_finished_jobs, wait_for, wait_for_status
 
 pytestmark = pytest.mark.integration
 TOKEN = "daily-test-token"
@@ -33,39 +32,11 @@ def client(service_settings, rabbitmq_broker):
         yield client
 
 
-def ledger_rows(actor: str, outcomes: list[tuple[str, float, int]], *, finished_ago: timedelta) -> None:
-    """Finished ledger rows of `actor`: (status, duration ms, retries) each, finished `finished_ago`."""
-    finished = utcnow() - finished_ago
-    rows = [
-        {
-            "message_id": str(uuid.uuid4()),
-            "queue_name": "default",
-            "actor_name": actor,
-            "status": status,
-            "progress": 40,
-            "args": [],
-            "kwargs": {},
-            "options": {},
-            "retries": retries,
-            "enqueued_at": finished - timedelta(seconds=1),
-            "started_at": finished - timedelta(milliseconds=duration),
-            "finished_at": finished,
-            "duration_ms": duration,
-            "error_type": "PermanentError" if status == "dead" else None,
-            "error_message": "Глава не найдена." if status == "dead" else None,
-            "updated_at": finished,
-        }
-        for status, duration, retries in outcomes
-    ]
-    with db.session_scope() as session:
-        session.execute(insert(Job), rows)
-
-
 def test_the_actors_api_counts_a_known_set_of_jobs_and_gives_exact_percentiles(client):
     durations = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 1000.0]
     outcomes = [("done", d, 0) for d in durations[:7]] + [("dead", d, 2) for d in durations[7:]]
-    ledger_rows("echo", outcomes, finished_ago=timedelta(minutes=5))
-    ledger_rows("echo", [("done", 5.0, 0)], finished_ago=timedelta(hours=3))  # outside 1 h
+    insert_finished_jobs("echo", outcomes, finished_ago=timedelta(minutes=5))
+    insert_finished_jobs("echo", [("done", 5.0, 0)], finished_ago=timedelta(hours=3))  # outside 1 h
 
     [echo] = client.get("/api/actors?window=1h", headers=AUTH).json()
 
@@ -83,8 +54,8 @@ def test_the_actors_api_counts_a_known_set_of_jobs_and_gives_exact_percentiles(c
 
 def test_closed_hours_are_rolled_up_and_a_week_adds_them_to_the_last_hours(client):
     day_before = [("done", 100.0, 0)] * 50 + [("dead", 400.0, 1)] * 50
-    ledger_rows("echo", day_before, finished_ago=timedelta(hours=30))
-    ledger_rows("echo", [("done", 100.0, 0)] * 10, finished_ago=timedelta(minutes=2))
+    insert_finished_jobs("echo", day_before, finished_ago=timedelta(hours=30))
+    insert_finished_jobs("echo", [("done", 100.0, 0)] * 10, finished_ago=timedelta(minutes=2))
 
     [week] = client.get("/api/actors?window=7d", headers=AUTH).json()
     [day] = client.get("/api/actors?window=24h", headers=AUTH).json()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from domain import db
+from domain.models.base import utcnow
 from domain.models.jobs import Job
 
 T = TypeVar("T")
@@ -55,3 +58,33 @@ def first_result(actor_name: str) -> object | None:
     with db.session_scope() as session:
         row = session.scalars(select(Job).where(Job.actor_name == actor_name, Job.status == "done")).first()
         return row.result if row is not None else None
+
+
+def insert_finished_jobs(
+    actor: str, outcomes: list[tuple[str, float, int]], *, finished_ago: timedelta
+) -> None:
+    """Finished ledger rows of `actor`: (status, duration ms, retries) each, finished `finished_ago`."""
+    finished = utcnow() - finished_ago
+    rows = [
+        {
+            "message_id": str(uuid.uuid4()),
+            "queue_name": "default",
+            "actor_name": actor,
+            "status": status,
+            "progress": 40,
+            "args": [],
+            "kwargs": {},
+            "options": {},
+            "retries": retries,
+            "enqueued_at": finished - timedelta(seconds=1),
+            "started_at": finished - timedelta(milliseconds=duration),
+            "finished_at": finished,
+            "duration_ms": duration,
+            "error_type": "PermanentError" if status == "dead" else None,
+            "error_message": "Глава не найдена." if status == "dead" else None,
+            "updated_at": finished,
+        }
+        for status, duration, retries in outcomes
+    ]
+    with db.session_scope() as session:
+        session.execute(insert(Job), rows)

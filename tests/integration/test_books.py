@@ -44,10 +44,15 @@ def test_chapters_spread_over_two_workers_and_the_book_is_finalized_once(
     start_worker(processes=2, threads=2, MEDIA_ROOT=str(tmp_path / "media"))
     book_id = add_book(make_epub(tmp_path / "book.epub", chapters=8))
 
-    books.process_book.send(book_id)
+    book_job = books.process_book.send(book_id).message_id
 
     book = wait_for(lambda: processed(book_id), timeout=90, what="the book to be processed")
     assert book.chapters_done == book.chapter_count == 8
+    with db.session_scope() as session:  # the book's job shows its chapters as they finish
+        bar = session.execute(
+            select(Job.progress_done, Job.progress_total, Job.progress_note).where(Job.message_id == book_job)
+        ).one()
+    assert tuple(bar) == (8, 8, "chapters")
     assert count(Chapter, book_id=book_id, is_processed=True) == 8
     assert count(Job, actor_name="finalize_book", status="done") == 1
     with db.session_scope() as session:

@@ -50,7 +50,8 @@ def test_batch_generation_takes_the_best_descriptions_without_an_image(
     book_id, ids = add_book_with_descriptions([0.2, 0.9, 0.5, 0.7])
     wait_for_status(images.generate_images.send([ids[1]], 5).message_id, "done")
 
-    result = wait_for_status(images.batch_generate_for_book.send(book_id, 5, 2).message_id, "done").result
+    row = wait_for_status(images.batch_generate_for_book.send(book_id, 5, 2).message_id, "done")
+    result = row.result
 
     shown = ("book_id", "user_id", "limit", "selected_descriptions", "generated_count")
     assert {k: result[k] for k in shown} == {
@@ -63,3 +64,4 @@ def test_batch_generation_takes_the_best_descriptions_without_an_image(
     with db.session_scope() as session:
         illustrated = set(session.scalars(select(GeneratedImage.description_id)))
     assert illustrated == {ids[1], ids[3], ids[2]}  # 0.9 already had one; then 0.7 and 0.5
+    assert (row.progress_done, row.progress_total, row.progress_note) == (2, 2, "images")

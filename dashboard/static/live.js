@@ -34,6 +34,7 @@
         return;
       }
       const data = await answer.json();
+      if (paused || document.hidden) return; // paused while the answer was on its way
       for (const [name, html] of Object.entries(data.regions)) {
         const element = document.querySelector('[data-live="' + name + '"]');
         if (element && last[name] !== html) {

@@ -150,11 +150,23 @@ def test_an_operator_reads_russian_watches_jobs_finish_and_progress_move_without
     assert page.evaluate("window.notReloaded") is True
     page.screenshot(path=str(ARTIFACTS / "dashboard-progress.png"), full_page=True)
 
-    # The pause toggle stops the updates, and says so.
+    # The pause toggle stops the updates, and says so; a hidden tab asks for nothing either.
+    updates = "Number(document.body.dataset.liveUpdates || 0)"
     page.click("#live-toggle")
     assert page.evaluate("document.body.dataset.live") == "paused"
     assert page.inner_text("#live-toggle") == "Resume live updates"
+    paused_at = page.evaluate(updates)
+    page.wait_for_timeout(4500)
+    assert page.evaluate(updates) == paused_at
     page.click("#live-toggle")
+    wait_for(lambda: page.evaluate(updates) > paused_at, timeout=10, what="updates after resuming")
+    page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    hidden_at = page.evaluate(updates)
+    page.wait_for_timeout(4500)
+    assert page.evaluate("document.body.dataset.live") == "hidden" and page.evaluate(updates) == hidden_at
 
     # The actors page counts what ran; search finds a job by a word in its arguments.
     page.goto(f"{dashboard_url}/actors?window=1h")

@@ -107,12 +107,15 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     if scheme in ("amqp", "amqps"):
         from broker.rabbitmq import LedgerRabbitmqBroker
 
+        quorum = settings.broker_queue_type == "quorum"
         return LedgerRabbitmqBroker(
             url=with_amqp_defaults(url),
             confirm_delivery=True,
-            max_priority=MAX_PRIORITY,
+            max_priority=None if quorum else MAX_PRIORITY,  # quorum queues take no x-max-priority
             middleware=middleware,
             max_message_bytes=settings.max_message_bytes,
+            queue_type=settings.broker_queue_type,
+            delivery_limit=settings.broker_delivery_limit,
         )
     if scheme in ("redis", "rediss"):
         from dramatiq.brokers.redis import RedisBroker

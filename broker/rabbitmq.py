@@ -5,23 +5,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dramatiq.worker
 import pika.exceptions
-from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
-from dramatiq.common import q_name
+from dramatiq.brokers.rabbitmq import DEAD_MESSAGE_TTL, RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
+from dramatiq.common import dq_name, q_name, xq_name
 from dramatiq.errors import ConnectionClosed
 
 from broker import reserved
 from broker.envelope import InvalidEnvelope, decode_envelope
+from broker.errors import ConfigError
 from broker.policy import policy_for
 
 logger = logging.getLogger(__name__)
 
 #: dramatiq's Worker asks for 2 messages per worker thread.
 DRAMATIQ_PREFETCH_PER_THREAD = 2
+#: AMQP's reply code when a redeclare's arguments differ from the queue's (406).
+PRECONDITION_FAILED = 406
 #: AMQP's prefetch count is a 16-bit field.
 MAX_PREFETCH = 65535
 
@@ -173,12 +177,59 @@ def plan_settlement(open_tags: set[int], batch: Iterable[tuple[int, bool]]) -> S
     return Settlement(max(below), above, nacks, unknown)
 
 
-class LedgerRabbitmqBroker(RabbitmqBroker):
-    """RabbitmqBroker whose consumers settle messages after the ledger has recorded them."""
+class QueueTypeMismatch(ConfigError):
+    """A queue exists with another type (or arguments) than the settings ask for."""
 
-    def __init__(self, *, max_message_bytes: int | None = None, **options) -> None:
+
+class LedgerRabbitmqBroker(RabbitmqBroker):
+    """RabbitmqBroker whose consumers settle messages after the ledger has recorded them, on classic
+    or quorum queues (`BROKER_QUEUE_TYPE`)."""
+
+    def __init__(
+        self,
+        *,
+        max_message_bytes: int | None = None,
+        queue_type: str = "classic",
+        delivery_limit: int = 20,
+        **options,
+    ) -> None:
         super().__init__(**options)
         self.max_message_bytes = max_message_bytes
+        self.queue_type = queue_type
+        self.delivery_limit = delivery_limit
+
+    def _build_queue_arguments(self, queue_name: str) -> dict:
+        arguments = super()._build_queue_arguments(queue_name)
+        if self.queue_type == "quorum":
+            # Replicated (Raft) and poison-proof: past the limit RabbitMQ dead-letters the message.
+            arguments.update({"x-queue-type": "quorum", "x-delivery-limit": self.delivery_limit})
+        return arguments
+
+    def _declare_queue(self, queue_name: str):
+        with self._type_checked(queue_name):
+            return super()._declare_queue(queue_name)
+
+    def _declare_dq_queue(self, queue_name: str):
+        with self._type_checked(dq_name(queue_name)):
+            return super()._declare_dq_queue(queue_name)
+
+    def _declare_xq_queue(self, queue_name: str):
+        with self._type_checked(xq_name(queue_name)):
+            if self.queue_type != "quorum":
+                return super()._declare_xq_queue(queue_name)
+            arguments = {"x-message-ttl": DEAD_MESSAGE_TTL, "x-queue-type": "quorum"}
+            return self.channel.queue_declare(queue=xq_name(queue_name), durable=True, arguments=arguments)
+
+    @contextmanager
+    def _type_checked(self, name: str) -> Iterator[None]:
+        """A queue that exists with another type is a clear error, not dramatiq's retry loop."""
+        try:
+            yield
+        except pika.exceptions.ChannelClosedByBroker as error:
+            if error.reply_code != PRECONDITION_FAILED:
+                raise
+            del self.connection  # its channel is closed; the next caller opens new ones
+            raise QueueTypeMismatch(mismatch_message(name, self.queue_type, error.reply_text)) from None
 
     @property
     def consumer_class(self):
@@ -199,3 +250,14 @@ def queue_prefetch(queue_name: str, dramatiq_prefetch: int) -> int:
         return dramatiq_prefetch
     threads = max(dramatiq_prefetch // DRAMATIQ_PREFETCH_PER_THREAD, 1)
     return min(threads * policy_for(queue_name).prefetch_per_thread, MAX_PREFETCH)
+
+
+def mismatch_message(queue: str, wanted: str, reply: str) -> str:
+    """What to do when RabbitMQ refuses to redeclare `queue` as a `wanted` queue."""
+    return (
+        f"RabbitMQ refused to declare queue {queue!r} as a {wanted} queue: it exists with other "
+        f"arguments ({reply}). RabbitMQ cannot change a queue's type in place. Either set "
+        f"BROKER_QUEUE_TYPE back to what the queue is, or drain it (stop sending, let the workers "
+        f"empty it) and delete it (`rabbitmqctl delete_queue {queue}`, with its .DQ and .XQ), then "
+        "start bookjobs again to declare it anew; or use a new vhost. See docs/scale-out.md."
+    )

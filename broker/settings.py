@@ -12,6 +12,7 @@ from broker.errors import ConfigError
 
 BROKER_SCHEMES = ("amqp", "amqps", "redis", "rediss", "memory")
 DATABASE_SCHEMES = ("postgresql", "postgresql+psycopg2", "sqlite")
+QUEUE_TYPES = ("classic", "quorum")
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,10 @@ class Settings:
     """Everything a bookjobs process needs to know about its surroundings."""
 
     broker_url: str = "memory://"
+    #: RabbitMQ queue type of the work, delay and dead-letter queues: "classic" or "quorum".
+    broker_queue_type: str = "classic"
+    #: Quorum queues: a message delivered more often than this is dead-lettered by RabbitMQ itself.
+    broker_delivery_limit: int = 20
     database_url: str = "sqlite:///bookjobs.db"
     smtp_url: str | None = None
     mail_outbox_dir: Path = Path("outbox")
@@ -63,6 +68,10 @@ class Settings:
         defaults = cls()
         settings = cls(
             broker_url=_url(env, "BROKER_URL", defaults.broker_url, BROKER_SCHEMES),
+            broker_queue_type=_choice(env, "BROKER_QUEUE_TYPE", defaults.broker_queue_type, QUEUE_TYPES),
+            broker_delivery_limit=int(
+                _positive(env, "BROKER_DELIVERY_LIMIT", defaults.broker_delivery_limit)
+            ),
             database_url=_url(env, "DATABASE_URL", defaults.database_url, DATABASE_SCHEMES),
             smtp_url=_optional_url(env, "SMTP_URL", ("smtp", "smtps")),
             mail_outbox_dir=Path(env.get("MAIL_OUTBOX_DIR", str(defaults.mail_outbox_dir))),

@@ -74,10 +74,24 @@ def status(as_json: bool, modules: tuple[str, ...]) -> None:
             for j in ledger.recent_failures(session, limit=5)
         ]
     if as_json:
-        document = {"queues": [q.as_dict() for q in queues], "workers": workers, "failures": failures}
+        document = {
+            "queue_type": settings.broker_queue_type,
+            "priorities": PRIORITY_MEANING[settings.broker_queue_type],
+            "queues": [q.as_dict() for q in queues],
+            "workers": workers,
+            "failures": failures,
+        }
         click.echo(json.dumps(document, indent=2))
         return
     _print_status(queues, workers, failures, settings)
+
+
+#: What a message's priority does on each queue type (RabbitMQ 3.x; 4.x quorum queues have two levels).
+PRIORITY_MEANING = {
+    "classic": "priorities 0-10 reorder waiting messages (x-max-priority 10)",
+    "quorum": "no priorities on RabbitMQ 3.x quorum queues: messages run in order; RabbitMQ 4 treats "
+    "priority > 4 as high, the rest as normal; delivery limit dead-letters poison messages",
+}
 
 
 def _print_status(
@@ -86,6 +100,9 @@ def _print_status(
     def shown(value: int | None) -> str:
         return "-" if value is None else str(value)
 
+    if settings.broker_url.startswith("amqp"):
+        kind = settings.broker_queue_type
+        click.echo(f"queue type: {kind} ({PRIORITY_MEANING[kind]})\n")
     if queues:
         click.echo(f"{'queue':<20}{'ready':>8}{'delayed':>9}{'dead':>7}{'consumers':>11}")
         for q in queues:

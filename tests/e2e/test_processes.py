@@ -84,6 +84,7 @@ def test_send_wait_status_and_purge_against_the_real_services(service_env, start
     report = json.loads(status.stdout)
     default = next(q for q in report["queues"] if q["name"] == "default")
     assert default["ready"] == 0 and default["consumers"] >= 1
+    assert report["queue_type"] == "classic" and "0-10" in report["priorities"]
     assert {int(w["worker_id"].rsplit(":", 1)[1]) for w in report["workers"]} & worker.child_pids()
 
     worker.stop()

@@ -24,6 +24,7 @@ from domain import db, migrate
 from tests.support.image_server import ImageServer
 from tests.support.processes import worker_command
 from tests.support.smtp import SmtpServer
+from tests.support.vhosts import VhostPool
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_BROKER_URL = os.environ.get("BOOKJOBS_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -90,24 +91,24 @@ def stub_worker(stub_broker: StubBroker) -> Iterator[dramatiq.Worker]:
 # --- real services -----------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def vhost_pool() -> Iterator[VhostPool]:
+    """Test vhosts made and removed in batches (see tests/support/vhosts.py)."""
+    pool = VhostPool(urlsplit(TEST_BROKER_URL).username or "guest")
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def rabbitmq_vhost() -> Iterator[str]:
+def rabbitmq_vhost(vhost_pool: VhostPool) -> Iterator[str]:
     """A broker URL pointing at a fresh RabbitMQ vhost, deleted afterwards."""
     require("RabbitMQ", TEST_BROKER_URL, 5672)
     if shutil.which("rabbitmqctl") is None:
         message = "rabbitmqctl is not on PATH; it is needed to create a vhost per test."
         pytest.fail(message) if REQUIRE_SERVICES else pytest.skip(message)
-    vhost = f"bookjobs-test-{uuid.uuid4().hex[:12]}"
-    _rabbitmqctl("add_vhost", vhost)
-    user = urlsplit(TEST_BROKER_URL).username or "guest"
-    _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
-    base = TEST_BROKER_URL.rstrip("/")
-    yield f"{base}/{quote(vhost, safe='')}"
-    _rabbitmqctl("delete_vhost", vhost)
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+    vhost = vhost_pool.take()
+    yield f"{TEST_BROKER_URL.rstrip('/')}/{quote(vhost, safe='')}"
+    vhost_pool.give_back(vhost)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
 from dashboard import queries
 from dashboard.app import Dashboard, dashboard_of
-from dashboard.queues import queue_counts
+from dashboard.queues import queue_counts, queue_names
 from domain import db, queue_samples
 from domain import ledger as ledger_service
 from domain.models.base import utcnow
@@ -49,7 +49,8 @@ class LedgerCollector:
                 "Age of the oldest job enqueued and not yet started, per queue (from the ledger).",
                 labels=["queue"],
             )
-            for queue, enqueued_at in queue_samples.oldest_waiting(session).items():
+            queues = queue_names(self.dashboard.broker)
+            for queue, enqueued_at in queue_samples.oldest_waiting(session, queues).items():
                 oldest.add_metric([queue], (now - enqueued_at).total_seconds())
             yield oldest
             jobs = GaugeMetricFamily(

@@ -115,7 +115,7 @@ def overview(request: Request, dashboard: PageAccess) -> Response:
         schedules = schedule_rows(session, declared=set(dashboard.broker.actors), now=utcnow())
         failures = queries.recent_failures(session, limit=10)
         chart = queries.finished_per_minute(session)
-        backlog = queries.backlog(session, minutes=60)
+        backlog = queries.backlog(session, [q.name for q in counts], minutes=60)
         return render(
             request,
             "overview.html",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import func, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from domain import queue_samples
 from domain.errors import InvalidArgument, NotFound
@@ -75,6 +75,12 @@ class JobPage:
     has_next: bool
 
 
+#: A search by text or id prefix first looks among this many newest jobs of the other filters: a
+#: common word fills its page there at once, where the trigram index would fetch every match and
+#: sort them; a rare word (or a later page) that the window cannot fill goes to the index.
+RECENT_WINDOW = 5000
+
+
 def list_jobs(session: Session, where: JobFilter) -> JobPage:
     """Newest first, one page; fetching one row more than the page says whether another follows."""
     statement = select(Job)
@@ -92,14 +98,27 @@ def list_jobs(session: Session, where: JobFilter) -> JobPage:
         statement = statement.where(Job.enqueued_at < where.until)
     # One expression, the one the trigram index of migration 0013 is on: id, arguments and error.
     searched = literal_column(SEARCH_TEXT)
+    matches = []
     if where.id_prefix:
-        statement = statement.where(searched.like(f"{_escape_like(where.id_prefix)}%", escape="\\"))
+        matches.append(searched.like(f"{_escape_like(where.id_prefix)}%", escape="\\"))
     if where.text:
-        statement = statement.where(searched.ilike(f"%{_escape_like(where.text)}%", escape="\\"))
-    statement = statement.order_by(Job.enqueued_at.desc(), Job.message_id.desc())
-    rows = list(
-        session.scalars(statement.offset((where.page - 1) * where.per_page).limit(where.per_page + 1))
-    )
+        matches.append(searched.ilike(f"%{_escape_like(where.text)}%", escape="\\"))
+    if matches:
+        recent = statement.order_by(*_newest(Job)).limit(RECENT_WINDOW).subquery("recent")
+        job = aliased(Job, recent)
+        page = _page(session, select(job).where(*matches).order_by(*_newest(job)), where)
+        if page.has_next:  # the page is full: every later match is older than the window
+            return page
+    return _page(session, statement.where(*matches).order_by(*_newest(Job)), where)
+
+
+def _newest(job) -> tuple:
+    return job.enqueued_at.desc(), job.message_id.desc()
+
+
+def _page(session: Session, statement, where: JobFilter) -> JobPage:
+    offset = (where.page - 1) * where.per_page
+    rows = list(session.scalars(statement.offset(offset).limit(where.per_page + 1)))
     return JobPage(rows[: where.per_page], len(rows) > where.per_page)
 
 
@@ -188,7 +207,9 @@ class Backlog:
     oldest_ages: dict[str, str]  # queue: age of its oldest waiting job, readable
 
 
-def backlog(session: Session, *, minutes: int = 60, now: datetime | None = None) -> Backlog:
+def backlog(
+    session: Session, queues: list[str], *, minutes: int = 60, now: datetime | None = None
+) -> Backlog:
     """The queues' sampled depth over the last `minutes`, and how long their oldest job has waited."""
     now = now or utcnow()
     since = now - timedelta(minutes=minutes)
@@ -196,7 +217,7 @@ def backlog(session: Session, *, minutes: int = 60, now: datetime | None = None)
     for sample in queue_samples.recent(session, since=since):
         if sample.ready is not None:
             lines.setdefault(sample.queue_name, []).append((sample.sampled_at, sample.ready))
-    oldest = queue_samples.oldest_waiting(session)
+    oldest = queue_samples.oldest_waiting(session, queues)
     return Backlog(since, lines, {queue: _age(now - enqueued) for queue, enqueued in oldest.items()})
 
 

@@ -98,15 +98,16 @@ class Tally:
 
 
 def tallies(
-    session: Session, ranges: Ranges, *, actor: str | None = None, by_hour: bool = False
+    session: Session, ranges: Ranges, *, actor: str | None = None, by_hour: bool = False, exact: bool = True
 ) -> dict:
     """{actor: Tally} (or {(actor, hour): Tally} with `by_hour`) of jobs finished in the ranges
-    (a finished row's `updated_at` is when it finished)."""
+    (a finished row's `updated_at` is when it finished). With `exact` the tallies know their exact
+    quantiles, else (and by hour) their duration histograms: what adding rollups to them needs."""
     ranges = [(start, end) for start, end in ranges if start < end]
     if not ranges:
         return {}
     if session.bind.dialect.name == "postgresql":
-        return _sql_tallies(session, ranges, actor, by_hour)
+        return _sql_tallies(session, ranges, actor, by_hour, exact=exact and not by_hour)
     return _python_tallies(session, ranges, actor, by_hour)
 
 
@@ -141,7 +142,7 @@ def _where(ranges: Ranges, actor: str | None) -> list:
     return where
 
 
-def _sql_tallies(session: Session, ranges: Ranges, actor: str | None, by_hour: bool) -> dict:
+def _sql_tallies(session: Session, ranges: Ranges, actor: str | None, by_hour: bool, *, exact: bool) -> dict:
     hour = func.date_trunc("hour", Job.updated_at).label("hour")
     keys = [Job.actor_name, hour] if by_hour else [Job.actor_name]
     where = _where(ranges, actor)
@@ -162,17 +163,16 @@ def _sql_tallies(session: Session, ranges: Ranges, actor: str | None, by_hour: b
     for row in session.execute(counts.group_by(*keys, Job.status)):
         status, jobs, retries, timed, total, longest = row[len(keys) :]
         result.setdefault(key(row), Tally()).count(status, jobs, int(retries), timed, float(total), longest)
-    bucket = literal_column(BUCKET_SQL).label("bucket")
-    histogram = select(*keys, bucket, func.count()).where(*where, Job.duration_ms.is_not(None))
-    for row in session.execute(histogram.group_by(*keys, literal_column("bucket"))):
-        result[key(row)].histogram[int(row[-2])] += row[-1]
-    if not by_hour:
-        quantiles = [
-            func.percentile_cont(q).within_group(cast(Job.duration_ms, Float)) for q in QUANTILES
-        ]
-        for row in session.execute(select(*keys, *quantiles).where(*where).group_by(*keys)):
-            values = row[len(keys) :]
-            result[key(row)].exact = {q: v for q, v in zip(QUANTILES, values, strict=True) if v is not None}
+    if not exact:
+        bucket = literal_column(BUCKET_SQL).label("bucket")
+        histogram = select(*keys, bucket, func.count()).where(*where, Job.duration_ms.is_not(None))
+        for row in session.execute(histogram.group_by(*keys, literal_column("bucket"))):
+            result[key(row)].histogram[int(row[-2])] += row[-1]
+        return result
+    quantiles = [func.percentile_cont(q).within_group(cast(Job.duration_ms, Float)) for q in QUANTILES]
+    for row in session.execute(select(*keys, *quantiles).where(*where).group_by(*keys)):
+        values = row[len(keys) :]
+        result[key(row)].exact = {q: v for q, v in zip(QUANTILES, values, strict=True) if v is not None}
     return result
 
 

@@ -31,20 +31,29 @@ def slot_of(moment: datetime, every_seconds: float) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % every_seconds, tz=moment.tzinfo)
 
 
-def oldest_waiting(session: Session) -> dict[str, datetime]:
-    """Per queue, when its oldest job still waiting to start was enqueued (the ledger's view)."""
-    statement = (
-        select(Job.queue_name, func.min(Job.enqueued_at))
-        .where(Job.status == JobStatus.ENQUEUED)
-        .group_by(Job.queue_name)
-    )
-    return dict(session.execute(statement).all())
+def oldest_waiting(session: Session, queues: Iterable[str]) -> dict[str, datetime]:
+    """Per queue, when its oldest job still waiting to start was enqueued (the ledger's view).
+
+    One lookup per queue at the start of the (queue, status, enqueued_at) index, in one statement."""
+    names = sorted(set(queues))
+    if not names:
+        return {}
+    firsts = [
+        select(func.min(Job.enqueued_at))
+        .where(Job.queue_name == name, Job.status == JobStatus.ENQUEUED)
+        .scalar_subquery()
+        .label(f"q{index}")
+        for index, name in enumerate(names)
+    ]
+    row = session.execute(select(*firsts)).one()
+    return {name: first for name, first in zip(names, row, strict=True) if first is not None}
 
 
 def record(session: Session, depths: Iterable[Depth], *, at: datetime, every_seconds: float) -> int:
     """Store one sample per queue for the slot of `at` (a slot already sampled is left alone)."""
     slot = slot_of(at, every_seconds)
-    oldest = oldest_waiting(session)
+    depths = list(depths)
+    oldest = oldest_waiting(session, (d.queue_name for d in depths))
     age = {queue: (at - enqueued).total_seconds() for queue, enqueued in oldest.items()}
     rows = [
         {

@@ -87,6 +87,7 @@ class Job(Base):
         Index("ix_bookjobs_jobs_status_updated", "status", "updated_at"),
         Index("ix_bookjobs_jobs_actor_enqueued", "actor_name", "enqueued_at"),
         Index("ix_bookjobs_jobs_queue_enqueued", "queue_name", "enqueued_at"),  # dashboard queue pages
+        Index("ix_bookjobs_jobs_enqueued", "enqueued_at"),  # the dashboard's search across queues
         Index(  # workers poll the recent cancels twice a second: only the few rows that have one
             "ix_bookjobs_jobs_cancels",
             "cancel_requested_at",

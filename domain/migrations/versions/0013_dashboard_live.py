@@ -1,5 +1,5 @@
-"""The dashboard as a daily tool: job progress, a trigram search index, per-actor hourly rollups and
-queue depth samples.
+"""The dashboard as a daily tool: job progress, search indexes (trigram, newest first across queues),
+per-actor hourly rollups and queue depth samples.
 
 Revision ID: 0013
 Revises: 0012
@@ -28,6 +28,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("progress_done", sa.Integer))
         batch.add_column(sa.Column("progress_total", sa.Integer))
         batch.add_column(sa.Column("progress_note", sa.String(200)))
+    op.create_index("ix_bookjobs_jobs_enqueued", "bookjobs_jobs", ["enqueued_at"])
     if op.get_bind().dialect.name == "postgresql":
         _search_index()
     op.create_table(
@@ -84,6 +85,7 @@ def downgrade() -> None:
     op.drop_table("bookjobs_rollups")
     op.drop_table("bookjobs_actor_hours")
     op.execute("DROP INDEX IF EXISTS ix_bookjobs_jobs_search")
+    op.drop_index("ix_bookjobs_jobs_enqueued", table_name="bookjobs_jobs")
     with op.batch_alter_table("bookjobs_jobs") as batch:
         batch.drop_column("progress_note")
         batch.drop_column("progress_total")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dramatiq
@@ -109,7 +110,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 
         quorum = settings.broker_queue_type == "quorum"
         return LedgerRabbitmqBroker(
-            url=with_amqp_defaults(url),
+            url=cluster_urls(url, rotate=os.getpid()),
             confirm_delivery=True,
             max_priority=None if quorum else MAX_PRIORITY,  # quorum queues take no x-max-priority
             middleware=middleware,
@@ -122,6 +123,15 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 
         return RedisBroker(url=url, middleware=middleware)
     return StubBroker(middleware=middleware)
+
+
+def cluster_urls(url: str, *, rotate: int = 0) -> list[str]:
+    """The node URLs of BROKER_URL (one, or a cluster's separated by `;` as dramatiq reads them),
+    each with bookjobs' defaults, starting at node `rotate` modulo their number: processes given
+    their pid spread over the nodes, and each tries the others in turn when its node is lost."""
+    nodes = [with_amqp_defaults(part.strip()) for part in url.split(";") if part.strip()]
+    start = rotate % len(nodes)
+    return nodes[start:] + nodes[:start]
 
 
 def with_amqp_defaults(url: str) -> str:

@@ -8,7 +8,7 @@ import pika
 import pika.exceptions
 from dramatiq.common import dq_name, xq_name
 
-from broker.factory import with_amqp_defaults
+from broker.factory import cluster_urls
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,14 @@ class BrokerInspector:
     """One short-lived AMQP connection for counting and purging queues."""
 
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
-        parameters = pika.URLParameters(with_amqp_defaults(url))
-        parameters.socket_timeout = timeout
-        parameters.blocked_connection_timeout = timeout
-        parameters.connection_attempts = 1
-        self._connection = pika.BlockingConnection(parameters)
+        nodes = []
+        for node_url in cluster_urls(url):  # a cluster's nodes in turn, as the broker does
+            parameters = pika.URLParameters(node_url)
+            parameters.socket_timeout = timeout
+            parameters.blocked_connection_timeout = timeout
+            parameters.connection_attempts = 1
+            nodes.append(parameters)
+        self._connection = pika.BlockingConnection(nodes)
 
     def __enter__(self) -> BrokerInspector:
         return self

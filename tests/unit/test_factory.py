@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries, TimeLimit
 from dramatiq.results import Results
 
-from broker.factory import build_broker
+from broker.factory import build_broker, cluster_urls
 from broker.middleware import Heartbeats, Ledger, QueueDefaults
 from broker.middleware.ledger import AckMode
 from broker.rabbitmq import DeferredAckConsumer, LedgerRabbitmqBroker
@@ -25,11 +27,27 @@ def test_amqp_gives_rabbitmq_with_confirms_priorities_heartbeats_and_deferred_ac
     assert isinstance(broker, LedgerRabbitmqBroker)
     assert broker.confirm_delivery is True
     assert broker.max_priority == 10
-    assert broker.parameters.heartbeat == 30
-    assert broker.parameters.virtual_host == "jobs"
+    [parameters] = broker.parameters
+    assert parameters.heartbeat == 30 and parameters.virtual_host == "jobs"
     assert broker.consumer_class is DeferredAckConsumer
     ledger = next(m for m in broker.middleware if isinstance(m, Ledger))
     assert ledger.ack_mode == AckMode.DEFER
+
+
+def test_a_cluster_url_lists_every_node_and_processes_start_at_different_ones():
+    url = "amqp://guest:guest@n1:5672/;amqp://guest:guest@n2:5672/;amqp://guest:guest@n3:5672/"
+
+    orders = [[urlsplit(u).hostname for u in cluster_urls(url, rotate=pid)] for pid in (30, 31, 32)]
+    broker = build_broker(Settings(broker_url=url, broker_queue_type="quorum"))
+
+    assert orders == [["n1", "n2", "n3"], ["n2", "n3", "n1"], ["n3", "n1", "n2"]]
+    assert [p.heartbeat for p in broker.parameters] == [30, 30, 30]
+    assert broker.max_priority is None and broker._build_queue_arguments("books") == {
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": "books.XQ",
+        "x-queue-type": "quorum",
+        "x-delivery-limit": 20,
+    }
 
 
 def test_redis_and_memory_urls_give_their_brokers():

@@ -44,6 +44,8 @@ def test_real_services_are_read_from_the_environment():
         ({"SMTP_URL": "http://mail"}, "SMTP_URL='http://mail'"),
         ({"IMAGE_PROVIDER": "dalle"}, "IMAGE_PROVIDER='dalle'"),
         ({"IMAGE_PROVIDER": "http"}, "IMAGE_API_URL"),
+        ({"BROKER_QUEUE_TYPE": "mirrored"}, "BROKER_QUEUE_TYPE='mirrored'"),
+        ({"BROKER_DELIVERY_LIMIT": "0"}, "BROKER_DELIVERY_LIMIT"),
         ({"BOOKJOBS_LEDGER": "maybe"}, "BOOKJOBS_LEDGER='maybe'"),
         ({"BOOKJOBS_HEARTBEAT_SECONDS": "-1"}, "BOOKJOBS_HEARTBEAT_SECONDS='-1'"),
         ({"BOOKJOBS_GIL_SWITCH_MS": "0"}, "BOOKJOBS_GIL_SWITCH_MS='0'"),

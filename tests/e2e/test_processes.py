@@ -221,7 +221,8 @@ def test_up_demo_shows_every_domain_working_in_the_dashboard_within_a_minute(tmp
     assert done[("process_chapter", "done")] == 3
     assert done[("send_verification_email", "done")] == 1 and done[("send_email", "done")] == 1
     assert done[("send_verification_email", "dead")] == 1  # the mail to a missing user, on purpose
-    assert done[("close_abandoned_sessions", "done")] == 1
+    # The demo sends it once; the scheduler's own */30 slot may run it too when the test spans :00 or :30.
+    assert done[("close_abandoned_sessions", "done")] in (1, 2)
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
     assert len(list((tmp_path / "media" / "images").rglob("*.png"))) == 5
 

@@ -24,7 +24,7 @@ from benchmarks import services
 from benchmarks.noop_actors import BENCH_QUEUE, noop
 from benchmarks.services import REPO_ROOT
 from broker import runtime
-from broker.factory import with_amqp_defaults
+from broker.factory import cluster_urls
 from broker.inspect import BrokerInspector
 from broker.settings import Settings
 from tests.support.ledger import count_by_status
@@ -34,12 +34,26 @@ T = TypeVar("T")
 
 
 def connect(url: str) -> pika.BlockingConnection:
-    return pika.BlockingConnection(pika.URLParameters(with_amqp_defaults(url)))
+    return pika.BlockingConnection([pika.URLParameters(node) for node in cluster_urls(url)])
 
 
 def ready_count(url: str, queue: str) -> Callable[[], int]:
-    inspector = BrokerInspector(url)
-    return lambda: (inspector.message_count(queue) or (0, 0))[0]
+    """A probe of `queue`'s ready messages that reconnects (to another node of a cluster) when its
+    connection is lost."""
+    inspectors: list[BrokerInspector] = []
+
+    def count() -> int:
+        for _ in range(20):
+            try:
+                if not inspectors:
+                    inspectors.append(BrokerInspector(url))
+                return (inspectors[0].message_count(queue) or (0, 0))[0]
+            except (pika.exceptions.AMQPError, OSError):
+                inspectors.clear()
+                time.sleep(0.5)
+        raise TimeoutError(f"cannot count {queue} at {url}")
+
+    return count
 
 
 def publish_raw(url: str, queue: str, bodies: list[bytes], *, confirm: bool) -> float:
@@ -96,7 +110,13 @@ def raw_drain(url: str, bodies: list[bytes], processes: int) -> float:
 
 
 def bookjobs_drain(
-    url: str, database_url: str, jobs: int, processes: int, ledger: bool, source_root: Path = REPO_ROOT
+    url: str,
+    database_url: str,
+    jobs: int,
+    processes: int,
+    ledger: bool,
+    source_root: Path = REPO_ROOT,
+    extra_env: dict[str, str] | None = None,
 ) -> float:
     """Jobs per second `processes` bookjobs workers (of the code under `source_root`) drain."""
     bodies = [noop.message(i).encode() for i in range(jobs)]
@@ -108,7 +128,13 @@ def bookjobs_drain(
     done_before = count_by_status("done")
     # Only the bench queue, as a deployment splits its queues: a worker of `books` would load NLP models.
     with services.workers(
-        url, database_url, processes=processes, ledger=ledger, queues=(BENCH_QUEUE,), source_root=source_root
+        url,
+        database_url,
+        processes=processes,
+        ledger=ledger,
+        queues=(BENCH_QUEUE,),
+        source_root=source_root,
+        extra_env=extra_env,
     ) as worker:
         _, rate = timed_drain(count, jobs + 1, lambda: worker)
         if ledger:

@@ -38,6 +38,9 @@ class Confirmations:
         return [i for i in range(total) if i not in self.acked or i in self.returned]
 
 
+CANNOT_CONNECT = "cannot connect"
+
+
 class _BatchPublisher:
     """pika's asynchronous connection, driven until every publication is confirmed or time runs out."""
 
@@ -51,7 +54,7 @@ class _BatchPublisher:
         self._connection = pika.SelectConnection(
             self.parameters,
             on_open_callback=lambda connection: connection.channel(on_open_callback=self._on_channel),
-            on_open_error_callback=lambda _c, error: self._stop(f"cannot connect: {error}"),
+            on_open_error_callback=lambda _c, error: self._stop(f"{CANNOT_CONNECT}: {error}"),
             on_close_callback=lambda _c, reason: self._connection.ioloop.stop(),
         )
         self._connection.ioloop.call_later(self.timeout, lambda: self._stop("timed out waiting for confirms"))
@@ -106,7 +109,18 @@ class _BatchPublisher:
 
 
 def publish_confirmed(
-    parameters: pika.ConnectionParameters, items: Sequence[Publication], *, timeout: float = 60.0
+    parameters: pika.ConnectionParameters | Sequence[pika.ConnectionParameters],
+    items: Sequence[Publication],
+    *,
+    timeout: float = 60.0,
 ) -> Confirmations:
-    """Publish `items` persistently over one new connection; returns what the broker confirmed."""
-    return _BatchPublisher(parameters, items, timeout).run()
+    """Publish `items` persistently over one new connection; returns what the broker confirmed.
+
+    Given a cluster's nodes, it connects to the first that answers (nothing is published before the
+    connection is open, so moving on to the next node never sends anything twice)."""
+    nodes = list(parameters) if isinstance(parameters, Sequence) else [parameters]
+    for node in nodes[:-1]:
+        result = _BatchPublisher(node, items, timeout).run()
+        if not (result.error or "").startswith(CANNOT_CONNECT):
+            return result
+    return _BatchPublisher(nodes[-1], items, timeout).run()

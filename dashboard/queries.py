@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from domain import queue_samples
 from domain.errors import InvalidArgument, NotFound
 from domain.models.base import utcnow
-from domain.models.jobs import SEARCH_TEXT, Job, JobStatus
+from domain.models.jobs import FINAL_STATUSES, SEARCH_TEXT, Job, JobStatus
 
 #: The dramatiq-dashboard tabs of a queue and the ledger statuses each one shows.
 TABS: dict[str, tuple[str, ...]] = {
@@ -27,6 +27,8 @@ def tab_of(status: str) -> str:
     """The queue tab a job of `status` is listed on."""
     return next((tab for tab, statuses in TABS.items() if status in statuses), "standard")
 MAX_PER_PAGE = 200
+#: The statuses of the rows the trigram index holds (domain.models.jobs.SEARCH_INDEXED).
+SEARCH_INDEXED_STATUSES = sorted(status.value for status in FINAL_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -103,22 +105,31 @@ def list_jobs(session: Session, where: JobFilter) -> JobPage:
         matches.append(searched.like(f"{_escape_like(where.id_prefix)}%", escape="\\"))
     if where.text:
         matches.append(searched.ilike(f"%{_escape_like(where.text)}%", escape="\\"))
-    if matches:
-        recent = statement.order_by(*_newest(Job)).limit(RECENT_WINDOW).subquery("recent")
-        job = aliased(Job, recent)
-        page = _page(session, select(job).where(*matches).order_by(*_newest(job)), where)
-        if page.has_next:  # the page is full: every later match is older than the window
-            return page
-    return _page(session, statement.where(*matches).order_by(*_newest(Job)), where)
+    if not matches:
+        return _page(session, [statement.order_by(*_newest(Job))], where)
+    recent = statement.order_by(*_newest(Job)).limit(RECENT_WINDOW).subquery("recent")
+    job = aliased(Job, recent)
+    page = _page(session, [select(job).where(*matches).order_by(*_newest(job))], where)
+    if page.has_next:  # the page is full: every later match is older than the window
+        return page
+    # Finished jobs through the trigram index (it holds only them), the others (few) by their status.
+    finished = statement.where(*matches, Job.status.in_(SEARCH_INDEXED_STATUSES))
+    unfinished = statement.where(*matches, Job.status.not_in(SEARCH_INDEXED_STATUSES))
+    return _page(session, [part.order_by(*_newest(Job)) for part in (finished, unfinished)], where)
 
 
 def _newest(job) -> tuple:
     return job.enqueued_at.desc(), job.message_id.desc()
 
 
-def _page(session: Session, statement, where: JobFilter) -> JobPage:
+def _page(session: Session, statements: list, where: JobFilter) -> JobPage:
+    """One page of the newest rows of `statements` (each newest first) taken together."""
     offset = (where.page - 1) * where.per_page
-    rows = list(session.scalars(statement.offset(offset).limit(where.per_page + 1)))
+    wanted = offset + where.per_page + 1
+    rows = [row for statement in statements for row in session.scalars(statement.limit(wanted))]
+    if len(statements) > 1:
+        rows.sort(key=lambda job: (job.enqueued_at, job.message_id), reverse=True)
+    rows = rows[offset:wanted]
     return JobPage(rows[: where.per_page], len(rows) > where.per_page)
 
 

@@ -35,11 +35,15 @@ CANCELLABLE_STATUSES = frozenset(
 
 #: What the dashboard's search reads of a row, as one string: the id first (so an id prefix is an
 #: anchored match), then arguments and error. Migration 0013 puts a trigram (pg_trgm) index on
-#: exactly this expression on PostgreSQL; it is not declared below, as SQLite has no such index.
+#: exactly this expression of finished jobs (SEARCH_INDEXED) on PostgreSQL; it is not declared
+#: below, as SQLite has no such index.
 SEARCH_TEXT = (
     "(message_id || ' ' || CAST(args AS TEXT) || ' ' || CAST(kwargs AS TEXT) || ' ' "
     "|| COALESCE(error_type, '') || ' ' || COALESCE(error_message, ''))"
 )
+
+#: The rows the trigram index holds: finished ones, whose row no longer changes.
+SEARCH_INDEXED = "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(FINAL_STATUSES)) + ")"
 
 
 class Job(Base):

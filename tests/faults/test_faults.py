@@ -174,7 +174,7 @@ def test_a_bulk_send_cut_mid_batch_and_resent_runs_every_job_once(
     proxy, proxied_url = proxy_for(service_settings.broker_url, 5672)
     direct = rabbitmq_broker.parameters
     rabbitmq_broker.parameters = pika.URLParameters(with_amqp_defaults(proxied_url))
-    items = [[f"bulk{n}", 0.0] for n in range(20_000)]
+    items = [[f"bulk{n}", 0.0] for n in range(8_000)]
 
     def cut_once_the_queue_fills() -> None:
         with BrokerInspector(service_settings.broker_url) as inspector:
@@ -184,7 +184,7 @@ def test_a_bulk_send_cut_mid_batch_and_resent_runs_every_job_once(
     cutter = threading.Thread(target=cut_once_the_queue_fills)
     cutter.start()
     with pytest.raises(BulkSendError) as raised:
-        send_many(test_actors.record_effect, items, batch_size=20_000)
+        send_many(test_actors.record_effect, items, batch_size=8_000)
     cutter.join()
     error = raised.value
     rabbitmq_broker.parameters = direct

@@ -29,6 +29,8 @@ def tab_of(status: str) -> str:
 MAX_PER_PAGE = 200
 #: The statuses of the rows the trigram index holds (domain.models.jobs.SEARCH_INDEXED).
 SEARCH_INDEXED_STATUSES = sorted(status.value for status in FINAL_STATUSES)
+#: The others, named (not NOT IN), so that the (status, updated_at) index finds them.
+UNFINISHED_STATUSES = sorted(status.value for status in JobStatus if status not in FINAL_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -107,15 +109,34 @@ def list_jobs(session: Session, where: JobFilter) -> JobPage:
         matches.append(searched.ilike(f"%{_escape_like(where.text)}%", escape="\\"))
     if not matches:
         return _page(session, [statement.order_by(*_newest(Job))], where)
-    recent = statement.order_by(*_newest(Job)).limit(RECENT_WINDOW).subquery("recent")
-    job = aliased(Job, recent)
-    page = _page(session, [select(job).where(*matches).order_by(*_newest(job))], where)
-    if page.has_next:  # the page is full: every later match is older than the window
-        return page
+    if where.text:  # (an id prefix alone matches a job or a few: no window fills with them)
+        recent = statement.order_by(*_newest(Job)).limit(RECENT_WINDOW).subquery("recent")
+        job = aliased(Job, recent)
+        page = _page(session, [select(job).where(*matches).order_by(*_newest(job))], where)
+        if page.has_next:  # the page is full: every later match is older than the window
+            return page
     # Finished jobs through the trigram index (it holds only them), the others (few) by their status.
     finished = statement.where(*matches, Job.status.in_(SEARCH_INDEXED_STATUSES))
-    unfinished = statement.where(*matches, Job.status.not_in(SEARCH_INDEXED_STATUSES))
-    return _page(session, [part.order_by(*_newest(Job)) for part in (finished, unfinished)], where)
+    unfinished = statement.where(*matches, Job.status.in_(UNFINISHED_STATUSES))
+    return _page(session, [_matches_first(part) for part in (finished, unfinished)], where)
+
+
+def _matches_first(statement):
+    """`statement`'s rows newest first, its filter evaluated first, through its indexes.
+
+    Left to itself PostgreSQL guesses that a pattern matches one row in 200, and walks the newest
+    jobs until it has a page: with a rare word or an id prefix, that is every row. Materialized,
+    the matches are found by the trigram (or status) index and only they are sorted."""
+    found = (
+        statement.with_only_columns(Job.message_id, Job.enqueued_at)
+        .cte("found")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return (
+        select(Job)
+        .join(found, Job.message_id == found.c.message_id)
+        .order_by(found.c.enqueued_at.desc(), found.c.message_id.desc())
+    )
 
 
 def _newest(job) -> tuple:

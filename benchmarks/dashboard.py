@@ -39,6 +39,7 @@ REQUESTS = [
     ("queue text, no match", "/queues/books/standard?text=nothing-like-this", {}),
     ("search: word", "/jobs?text=%D0%B8%D0%B7%D1%83%D0%BC%D1%80%D1%83%D0%B4", {}),
     ("search: id prefix", "/jobs?id=c4ca42", {}),
+    ("search: rare word, every queue", "/jobs?text=%D0%B8%D0%B7%D1%83%D0%BC%D1%80%D1%83%D0%B4%2042", {}),
     ("search: actor + dead + 1 day", "/jobs?actor=process_chapter&status=dead&since=DAY_AGO", {}),
     ("job page", "/queues/books/standard/JOB_ID", {}),
     ("actors 1h", "/actors?window=1h", {}),

@@ -146,11 +146,13 @@ def _newest(job) -> tuple:
 def _page(session: Session, statements: list, where: JobFilter) -> JobPage:
     """One page of the newest rows of `statements` (each newest first) taken together."""
     offset = (where.page - 1) * where.per_page
-    wanted = offset + where.per_page + 1
-    rows = [row for statement in statements for row in session.scalars(statement.limit(wanted))]
-    if len(statements) > 1:
+    if len(statements) == 1:
+        rows = list(session.scalars(statements[0].offset(offset).limit(where.per_page + 1)))
+    else:  # the newest `wanted` of each, merged
+        wanted = offset + where.per_page + 1
+        rows = [row for statement in statements for row in session.scalars(statement.limit(wanted))]
         rows.sort(key=lambda job: (job.enqueued_at, job.message_id), reverse=True)
-    rows = rows[offset:wanted]
+        rows = rows[offset:wanted]
     return JobPage(rows[: where.per_page], len(rows) > where.per_page)
 
 

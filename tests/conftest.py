@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -151,15 +152,25 @@ def service_env(service_settings: Settings) -> dict[str, str]:
 @pytest.fixture
 def rabbitmq_broker(service_settings: Settings) -> Iterator[dramatiq.Broker]:
     """This test process as an app: every actor bound to the real RabbitMQ broker."""
+    with app_broker(service_settings) as broker:
+        yield broker
+
+
+@contextmanager
+def app_broker(settings: Settings) -> Iterator[dramatiq.Broker]:
+    """Every actor (bookjobs' and the tests') bound to a broker configured for `settings`; its ledger
+    writer and connections closed afterwards."""
     import tests.support.actors as test_actors
 
-    broker = runtime.configure(service_settings)
+    broker = runtime.configure(settings)
     runtime.rebind_actors(broker, [*actors.all_actors(), *test_actors.all_actors()])
-    yield broker
-    for middleware in broker.middleware:
-        if hasattr(middleware, "writer"):
-            middleware.writer.close()
-    broker.close()
+    try:
+        yield broker
+    finally:
+        for middleware in broker.middleware:
+            if hasattr(middleware, "writer"):
+                middleware.writer.close()
+        broker.close()
 
 
 class WorkerProcess:

@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import select
 
 import tests.support.actors as test_actors
-from actors import all_actors
-from broker import runtime
 from broker.send_many import send_many
 from domain import db
+from tests.conftest import app_broker
 from tests.support.cluster import start_cluster, stop_cluster
 from tests.support.effects import assert_each_effect_exactly_once, effects
 from tests.support.ledger import wait_for
@@ -39,13 +38,8 @@ def cluster_settings(service_settings, cluster):
 
 @pytest.fixture
 def cluster_broker(cluster_settings):
-    broker = runtime.configure(cluster_settings)
-    runtime.rebind_actors(broker, [*all_actors(), *test_actors.all_actors()])
-    yield broker
-    for middleware in broker.middleware:
-        if hasattr(middleware, "writer"):
-            middleware.writer.close()
-    broker.close()
+    with app_broker(cluster_settings) as broker:
+        yield broker
 
 
 def longest_pause(since: float) -> float:
@@ -58,8 +52,8 @@ def longest_pause(since: float) -> float:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="passed in its 2 runs alone; failed once in a full CI run at its final checks, "
-    "cause not found yet",
+    reason="known bug: under these node faults a job can run twice (1 extra run of 10,000 seen in "
+    "2 of 5 runs); cause not found yet",
 )
 def test_losing_the_queue_leader_twice_mid_drain_loses_nothing_and_runs_nothing_twice(
     cluster, cluster_settings, cluster_broker, start_worker

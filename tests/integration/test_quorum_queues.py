@@ -12,10 +12,8 @@ import pika
 import pytest
 
 import tests.support.actors as test_actors
-from actors import all_actors
-from broker import runtime
 from broker.rabbitmq import QueueTypeMismatch
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, app_broker
 from tests.support.ledger import wait_for, wait_for_status
 
 pytestmark = pytest.mark.integration
@@ -39,13 +37,8 @@ def quorum_settings(service_settings):
 
 @pytest.fixture
 def quorum_broker(quorum_settings):
-    broker = runtime.configure(quorum_settings)
-    runtime.rebind_actors(broker, [*all_actors(), *test_actors.all_actors()])
-    yield broker
-    for middleware in broker.middleware:
-        if hasattr(middleware, "writer"):
-            middleware.writer.close()
-    broker.close()
+    with app_broker(quorum_settings) as broker:
+        yield broker
 
 
 def test_quorum_settings_declare_quorum_queues_that_workers_serve(

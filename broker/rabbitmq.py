@@ -10,15 +10,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dramatiq.worker
+import pika
 import pika.exceptions
-from dramatiq.brokers.rabbitmq import DEAD_MESSAGE_TTL, RabbitmqBroker, _RabbitmqConsumer, _RabbitmqMessage
-from dramatiq.common import dq_name, q_name, xq_name
+from dramatiq import Message
+from dramatiq.brokers.rabbitmq import (
+    DEAD_MESSAGE_TTL,
+    MAX_ENQUEUE_ATTEMPTS,
+    RabbitmqBroker,
+    _RabbitmqConsumer,
+    _RabbitmqMessage,
+)
+from dramatiq.common import current_millis, dq_name, q_name, xq_name
 from dramatiq.errors import ConnectionClosed
 
 from broker import reserved
 from broker.envelope import InvalidEnvelope, decode_envelope
 from broker.errors import ConfigError
 from broker.policy import policy_for
+from broker.redelivery import POSSIBLE_DUPLICATE
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +78,10 @@ class DeferredAckConsumer(_RabbitmqConsumer):
             message = decode_envelope(body, queue_name=self.queue_name)
         except InvalidEnvelope as error:
             return self._reject(method, body, str(error))
+        if method.redelivered and self.queue_name.endswith(".DQ"):
+            # Its move to the work queue may have been published before the ack that was lost:
+            # the worker's copy for the work queue carries the option, so that copy asks the ledger.
+            message.options[POSSIBLE_DUPLICATE] = True
         self.known_tags.add(method.delivery_tag)
         delivery = _RabbitmqMessage(method.redelivered, method.delivery_tag, message)
         delivery._consumer = self
@@ -230,6 +243,50 @@ class LedgerRabbitmqBroker(RabbitmqBroker):
                 raise
             del self.connection  # its channel is closed; the next caller opens new ones
             raise QueueTypeMismatch(mismatch_message(name, self.queue_type, error.reply_text)) from None
+
+    def enqueue(self, message: Message, *, delay: int | None = None) -> Message:
+        """dramatiq's enqueue, except that a publish repeated after a lost connection says so.
+
+        A publish cut off before its confirm may have reached the queue all the same, and dramatiq
+        then sends the same body again: a second copy no worker would question, so a finished job
+        ran twice when a node was lost. Here a publish after one whose outcome is unknown carries
+        POSSIBLE_DUPLICATE (its worker asks the ledger first), and when every attempt fails the
+        caller's `message` is marked the same way, so sending it again is safe.
+        """
+        queue_name = message.queue_name
+        outgoing = message
+        if delay is not None:
+            outgoing = message.copy(queue_name=dq_name(queue_name), options={"eta": current_millis() + delay})
+        attempt = 0
+        while True:
+            attempt += 1
+            published = False
+            try:
+                self.declare_queue(queue_name, ensure=True)
+                self.emit_before("enqueue", outgoing, delay)
+                published = True
+                self.channel.basic_publish(
+                    exchange="",
+                    routing_key=outgoing.queue_name,
+                    body=outgoing.encode(),
+                    properties=pika.BasicProperties(
+                        delivery_mode=2, priority=outgoing.options.get("broker_priority")
+                    ),
+                    mandatory=self.confirm_delivery,  # unroutable raises only with confirms on
+                )
+                self.emit_after("enqueue", outgoing, delay)
+                return outgoing
+            except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError) as error:
+                del self.connection  # the next attempt (or caller) opens a new connection and channel
+                refused = isinstance(error, pika.exceptions.UnroutableError | pika.exceptions.NackError)
+                if isinstance(error, pika.exceptions.UnroutableError):
+                    self.queues_pending.add(q_name(queue_name))
+                if published and not refused:  # it may be in the queue: what follows is a copy
+                    outgoing = outgoing.copy(options={POSSIBLE_DUPLICATE: True})
+                    message.options[POSSIBLE_DUPLICATE] = True
+                if attempt == MAX_ENQUEUE_ATTEMPTS:
+                    raise ConnectionClosed(error) from None
+                logger.debug("Publish of %s failed (%s); trying again.", outgoing.message_id, error)
 
     @property
     def consumer_class(self):

@@ -50,11 +50,6 @@ def longest_pause(since: float) -> float:
     return max((later - earlier for earlier, later in itertools.pairwise(times)), default=0.0)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: under these node faults a job can run twice (1 extra run of 10,000 seen in "
-    "2 of 5 runs); cause not found yet",
-)
 def test_losing_the_queue_leader_twice_mid_drain_loses_nothing_and_runs_nothing_twice(
     cluster, cluster_settings, cluster_broker, start_worker
 ):

@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pika
 import pytest
@@ -28,17 +28,10 @@ from domain.models.base import utcnow
 from domain.models.jobs import Job
 from domain.models.reading import ReadingSession
 from tests.support.effects import assert_each_effect_exactly_once, effects
-from tests.support.fault_proxy import FaultProxy
+from tests.support.fault_proxy import FaultProxy, through
 from tests.support.ledger import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def through(url: str, proxy: FaultProxy) -> str:
-    """`url` with its host and port replaced by the proxy's."""
-    parts = urlsplit(url)
-    credentials = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
-    return urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{proxy.port}"))
 
 
 @pytest.fixture

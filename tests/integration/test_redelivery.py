@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from dataclasses import replace
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 import tests.support.actors as test_actors
 from dashboard.app import create_app
+from tests.conftest import app_broker
 from tests.integration.test_bad_input import publish
 from tests.support.effects import runs_per_message
+from tests.support.fault_proxy import FaultProxy, through
 from tests.support.ledger import job, wait_for, wait_for_status
 
 pytestmark = pytest.mark.integration
@@ -57,3 +62,29 @@ def test_a_copy_of_a_job_still_running_elsewhere_waits_and_then_is_dropped(
     wait_for_status(message.message_id, "done")
     wait_for(lambda: job(message.message_id).duplicates_suppressed == 1, timeout=30, what="the copy dropped")
     assert runs_per_message() == {message.message_id: 1}
+
+
+def test_a_publish_whose_confirm_is_lost_goes_again_as_a_flagged_copy_and_the_job_runs_once(
+    service_settings, start_worker
+):
+    """The publish reaches the queue, the confirm never reaches the sender, the connection drops:
+    the sender publishes again (a second copy in the queue), and still the job runs once."""
+    parts = urlsplit(service_settings.broker_url)
+    proxy = FaultProxy(parts.hostname, parts.port or 5672)
+    proxied = replace(service_settings, broker_url=through(service_settings.broker_url, proxy))
+    try:
+        with app_broker(proxied) as broker:
+            test_actors.create_tables()
+            broker.enqueue(test_actors.record_effect.message("warm-up"))  # connected, queue declared
+            proxy.drop_replies()
+            threading.Timer(1.0, lambda: (proxy.restore(), proxy.cut())).start()
+            sent = test_actors.record_effect.message("confirm-lost")
+            published = broker.enqueue(sent)
+            assert proxy.connections_made == 2  # the second publish went on a new connection
+            assert published.options.get("possible_duplicate") and sent.options.get("possible_duplicate")
+    finally:
+        proxy.close()
+
+    start_worker(threads=4)
+    wait_for(lambda: job(sent.message_id).duplicates_suppressed == 1, timeout=30, what="the copy dropped")
+    assert runs_per_message()[sent.message_id] == 1

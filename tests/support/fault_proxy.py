@@ -1,4 +1,4 @@
-"""A loopback TCP proxy a test controls: pass, delay, cut every connection, or refuse new ones."""
+"""A loopback TCP proxy a test controls: pass, delay, drop replies, cut connections, refuse new ones."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import select
 import socket
 import threading
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 
 class FaultProxy:
-    """Forwards 127.0.0.1:<port> to `target`; `cut()`, `refuse()`, `delay()` and `restore()` break it."""
+    """Forwards 127.0.0.1:<port> to `target`; `cut()`, `refuse()`, `delay()`, `drop_replies()` break
+    it and `restore()` mends it."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -23,6 +25,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._refusing = False
         self._delay = 0.0
+        self._dropping_replies = False
         self._closed = False
         self.connections_made = 0
         threading.Thread(target=self._accept, name="fault-proxy", daemon=True).start()
@@ -45,8 +48,12 @@ class FaultProxy:
         """Hold every chunk of data this long before forwarding it."""
         self._delay = seconds
 
+    def drop_replies(self) -> None:
+        """Forward what clients send but throw away what the server answers (a confirm, say)."""
+        self._dropping_replies = True
+
     def restore(self) -> None:
-        self._refusing, self._delay = False, 0.0
+        self._refusing, self._delay, self._dropping_replies = False, 0.0, False
 
     def close(self) -> None:
         self._closed = True
@@ -88,6 +95,8 @@ class FaultProxy:
                         return
                     if self._delay:
                         time.sleep(self._delay)
+                    if sock is upstream and self._dropping_replies:
+                        continue
                     peers[sock].sendall(data)
         except OSError:
             return
@@ -96,6 +105,13 @@ class FaultProxy:
                 self._pairs.discard(pair)
             _close(client)
             _close(upstream)
+
+
+def through(url: str, proxy: FaultProxy) -> str:
+    """`url` with its host and port replaced by the proxy's."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{proxy.port}"))
 
 
 def _close(sock: socket.socket) -> None:

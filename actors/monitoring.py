@@ -11,7 +11,7 @@ from dramatiq.middleware import CurrentMessage
 from broker.inspect import BrokerInspector
 from broker.runtime import current_settings
 from broker.workers import worker_id
-from domain import actor_stats, db
+from domain import actor_stats, db, ledger_partitions
 from domain import monitoring as monitoring_service
 from domain import stats as stats_service
 from domain.errors import InvalidArgument
@@ -50,6 +50,15 @@ def cleanup_job_history(days: int = 30) -> dict:
     """Prune ledger rows older than `days` (dead ones after DEAD_JOB_RETENTION_DAYS), in batches."""
     dead_days = max(current_settings().dead_job_retention_days, days)
     return stats_service.prune_job_history(db.session_scope, days=days, dead_days=dead_days)
+
+
+@dramatiq.actor(queue_name="cleanup", **schedule.periodic_options("create_ledger_partitions"))
+def create_ledger_partitions(days_ahead: int = ledger_partitions.DAYS_AHEAD) -> dict:
+    """Give the ledger a partition for today and each of the next `days_ahead` days (PostgreSQL;
+    on SQLite it answers `partitioned: false`). Rows of a day that had none move into it."""
+    if not 0 <= days_ahead <= 366:
+        raise InvalidArgument(f"days_ahead must be between 0 and 366, not {days_ahead!r}.")
+    return ledger_partitions.ensure_partitions(db.get_engine(), days_ahead=days_ahead)
 
 
 @dramatiq.actor(queue_name="cleanup", **schedule.periodic_options("roll_up_actor_stats"))

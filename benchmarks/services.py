@@ -40,14 +40,14 @@ def vhost() -> Iterator[str]:
 
 
 @contextmanager
-def schema() -> Iterator[str]:
-    """A database URL on a new, migrated PostgreSQL schema, dropped afterwards."""
+def schema(revision: str = "head") -> Iterator[str]:
+    """A database URL on a new PostgreSQL schema migrated to `revision`, dropped afterwards."""
     name = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{name}"'))
     url = f"{DATABASE_URL}?options=-csearch_path%3D{name}"
-    migrate.upgrade(db.configure(url))
+    migrate.upgrade(db.configure(url), revision)
     try:
         yield url
     finally:

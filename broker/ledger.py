@@ -449,7 +449,8 @@ def recordset_upsert_sql(parameter: str = "$1") -> str:
     columns = [c for c in table.columns if c.name in COLUMNS]
     record = ", ".join(f"{c.name} {_record_type(c, dialect)}" for c in columns)
     selected = ", ".join(_selected(c) for c in columns)
-    return upsert_sql(f"SELECT {selected} FROM jsonb_to_recordset({parameter}::jsonb) AS r({record})")
+    rows = f"SELECT {selected} FROM jsonb_to_recordset({parameter}::jsonb) AS r({record})"
+    return upsert_sql(rows, conflict=PARTITIONED_KEY)
 
 
 def _record_type(column, dialect) -> str:
@@ -470,14 +471,20 @@ def values_upsert_sql(placeholder: str) -> str:
     return upsert_sql("VALUES (" + ", ".join([placeholder] * len(COLUMNS)) + ")")
 
 
-def upsert_sql(rows: str) -> str:
-    """INSERT … `rows` ON CONFLICT, moving a row only forward; an event's NULL never erases a known value."""
+#: The ledger's key on PostgreSQL, where it is partitioned by day (migration 0014): a message keeps
+#: its enqueue time through every event, so this pair names one row as the message id alone does.
+PARTITIONED_KEY = "message_id, enqueued_at"
+
+
+def upsert_sql(rows: str, *, conflict: str = "message_id") -> str:
+    """INSERT … `rows` ON CONFLICT (`conflict`), moving a row only forward; an event's NULL never
+    erases a known value."""
     table = Job.__tablename__
     updates = [f"{c} = excluded.{c}" for c in STATE_COLUMNS]
     updates += [f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in KEPT_COLUMNS]
     return (
         f"INSERT INTO {table} ({', '.join(COLUMNS)}) {rows} "
-        f"ON CONFLICT (message_id) DO UPDATE SET {', '.join(updates)} "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(updates)} "
         f"WHERE excluded.progress >= {table}.progress AND {table}.status <> 'cancelled'"
     )
 

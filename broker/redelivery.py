@@ -29,8 +29,20 @@ logger = logging.getLogger(__name__)
 POSSIBLE_DUPLICATE = "possible_duplicate"
 #: How many times a copy has waited for another worker's run of the same job.
 DUPLICATE_CHECKS = "duplicate_checks"
+#: How many times (1, 2, 4, 8, 16 s apart) a possible duplicate whose job has not started waits for a
+#: twin to start before it runs: about 31 s in all.
+TWIN_CHECKS = 5
+#: Ledger states of a job no delivery has started yet.
+WAITING_STATUSES = frozenset({JobStatus.ENQUEUED, JobStatus.DELAYED, JobStatus.RETRYING})
 #: A worker silent for this many heartbeats is taken for dead (see domain.ledger.STALE_AFTER_BEATS).
 STALE_AFTER_BEATS = ledger_service.STALE_AFTER_BEATS
+
+
+def _may_have_a_twin(message) -> bool:
+    """A copy published again (possible_duplicate) whose first publish, if it arrived, runs unchecked.
+
+    Outbox publications are not: every one of them claims its outbox row atomically (OutboxClaim)."""
+    return bool(message.options.get(POSSIBLE_DUPLICATE)) and "outbox_id" not in message.options
 
 
 class StaleDelivery(SkipMessage):
@@ -51,7 +63,10 @@ class DuplicateCheck:
 
     - final row (done, dead, skipped): acked unrun, counted in `duplicates_suppressed`;
     - `running` on a live worker (this process included): requeued with a delay, checked again then;
-    - anything else (a dead worker's `running`, no final row): runs.
+    - a possible duplicate (published again after a lost confirm) whose job has not started:
+      requeued with a delay up to TWIN_CHECKS times, since the first publish may be queued ahead of
+      it and would run unchecked;
+    - anything else (a dead worker's `running`, a redelivery not started): runs.
 
     A copy waits `grace` seconds after its delivery before it reads the ledger, so a run that
     finished on another worker just before the redelivery has time to reach the ledger.
@@ -92,6 +107,13 @@ class DuplicateCheck:
         except Exception as error:
             logger.warning("Cannot read the ledger row of %s (%s); checking later.", message_id, error)
             return self._defer(broker, message, "the ledger cannot be read")
+        if _may_have_a_twin(message) and (row is None or row[0] in WAITING_STATUSES):
+            # A copy published again after an unknown outcome: its twin may be queued ahead of it,
+            # fresh and unchecked. Give the twin time to start (its row then says running or
+            # final) before running this copy; if none shows, the first publish never arrived.
+            checks = int(message.options.get(DUPLICATE_CHECKS, 0))
+            if checks < TWIN_CHECKS:
+                return self._defer(broker, message, "a twin sent before it may be waiting to run")
         if row is None:
             return
         status, owner, heartbeat = row

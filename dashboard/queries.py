@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
-from domain import queue_samples
+from domain import ledger, queue_samples
 from domain.errors import InvalidArgument, NotFound
 from domain.models.base import utcnow
 from domain.models.jobs import FINAL_STATUSES, SEARCH_TEXT, Job, JobStatus
@@ -161,7 +161,7 @@ def _escape_like(text: str) -> str:
 
 
 def get_job(session: Session, message_id: str) -> Job:
-    job = session.get(Job, message_id)
+    job = ledger.find_job(session, message_id)
     if job is None:
         raise NotFound(f"Job {message_id!r} not found.")
     return job

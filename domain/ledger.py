@@ -30,6 +30,13 @@ def is_stale(worker: WorkerHeartbeat, *, interval_seconds: float) -> bool:
     return utcnow() - worker.last_seen > timedelta(seconds=interval_seconds * STALE_AFTER_BEATS)
 
 
+def find_job(session: Session, message_id: str) -> Job | None:
+    """The ledger row of `message_id`; the newest if a sender reused the id with another enqueue
+    time (on PostgreSQL the ledger's key is the id and the enqueue time, see ledger_partitions)."""
+    statement = select(Job).where(Job.message_id == message_id).order_by(Job.updated_at.desc()).limit(1)
+    return session.scalars(statement).first()
+
+
 def job_state(session: Session, message_id: str) -> tuple[str, str | None, WorkerHeartbeat | None] | None:
     """(status, worker_id, that worker's heartbeat row) of a ledger row, or None if there is none."""
     row = session.execute(select(Job.status, Job.worker_id).where(Job.message_id == message_id)).first()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from domain import ledger_partitions
 from domain.models.accounts import MentorSession, User
 from domain.models.base import utcnow
 from domain.models.books import Book, Description
@@ -69,18 +70,17 @@ def daily_stats(session: Session, *, day: date) -> dict:
 def prune_job_history(
     session_scope, *, days: int = 30, dead_days: int = 90, batch: int = 5_000, now: datetime | None = None
 ) -> dict:
-    """Delete finished ledger rows older than `days` (dead ones after `dead_days`), `batch` rows a commit."""
+    """Remove finished ledger rows older than `days` (dead ones after `dead_days`): whole day
+    partitions dropped on PostgreSQL (see domain.ledger_partitions), the rest `batch` rows a commit."""
     now = now or utcnow()
-    old = Job.updated_at < now - timedelta(days=days)
-    old_dead = Job.updated_at < now - timedelta(days=dead_days)
-    finished = or_(
-        (Job.status.in_([JobStatus.DONE, JobStatus.SKIPPED])) & old,
-        (Job.status == JobStatus.DEAD) & old_dead,
-    )
+    retention = ledger_partitions.Retention(days=days, dead_days=dead_days)
+    with session_scope() as session:
+        engine = session.get_bind()
+    partitions = ledger_partitions.drop_expired_partitions(engine, retention, now=now)
     removed = 0
     while True:
         with session_scope() as session:
-            ids = session.scalars(select(Job.message_id).where(finished).limit(batch)).all()
+            ids = session.scalars(select(Job.message_id).where(retention.expired(now)).limit(batch)).all()
             if ids:
                 session.execute(delete(Job).where(Job.message_id.in_(ids)))
         removed += len(ids)
@@ -89,4 +89,11 @@ def prune_job_history(
     cutoff = now - timedelta(days=days)
     with session_scope() as session:  # send_on_commit rows the relay sent before the cutoff
         sent = session.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < cutoff))
-    return {"deleted": removed, "kept_dead_days": dead_days, "days": days, "outbox_deleted": sent.rowcount}
+    return {
+        "deleted": removed,
+        "kept_dead_days": dead_days,
+        "days": days,
+        "outbox_deleted": sent.rowcount,
+        "partitions_dropped": partitions["dropped"],
+        "rows_kept_from_dropped": partitions["kept_rows"],
+    }

@@ -57,6 +57,8 @@ DEFAULT_TABLE: tuple[ScheduleRow, ...] = (
     # Not a seed's: keeps the dashboard's per-actor figures fast (closed hours rolled up ahead).
     ScheduleRow("roll_up_actor_stats", "12 * * * *", missed=MissedRuns.RUN_ONCE),
     ScheduleRow("generate_daily_stats", "0 1 * * *", missed=MissedRuns.CATCH_UP, catch_up_limit=7),
+    # Not a seed's: the ledger's day partitions a week ahead on PostgreSQL (domain.ledger_partitions).
+    ScheduleRow("create_ledger_partitions", "5 0 * * *", missed=MissedRuns.RUN_ONCE),
     ScheduleRow("cleanup_old_images", "0 3 * * *", missed=MissedRuns.RUN_ONCE),
     ScheduleRow("cleanup_expired_tokens", "0 3 * * *", missed=MissedRuns.RUN_ONCE),
     ScheduleRow("cleanup_job_history", "0 3 * * *", missed=MissedRuns.RUN_ONCE),

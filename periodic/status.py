@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from domain.models.jobs import Job
+from domain import ledger
 from periodic import claims
 from periodic.schedule import load_table
 
@@ -17,7 +17,7 @@ def schedule_rows(session: Session, *, declared: Collection[str], now: datetime)
     rows = []
     for row in load_table():
         last = claims.last_run(session, row.actor_name)
-        job = session.get(Job, last.message_id) if last and last.message_id else None
+        job = ledger.find_job(session, last.message_id) if last and last.message_id else None
         rows.append(
             {
                 "actor": row.actor_name,

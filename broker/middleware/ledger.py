@@ -130,18 +130,21 @@ class Ledger(dramatiq.Middleware):
         self._wait_durable(message)
 
     def record_rejected(self, queue_name: str, body: bytes, reason: str) -> None:
-        """A body that is no dramatiq message (or too big to read): one dead row, keyed by its hash."""
+        """A body that is no dramatiq message (or too big to read): one dead row a day, keyed by its
+        hash and the day. Its `enqueued_at` is that day's midnight (UTC): the same body rejected again
+        that day updates the row rather than adding one (the ledger's key includes enqueued_at)."""
         now = utcnow()
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         self.writer.record(
             {
-                "message_id": f"rejected-{hashlib.sha256(body).hexdigest()[:40]}",
+                "message_id": f"rejected-{hashlib.sha256(body).hexdigest()[:40]}-{day:%Y%m%d}",
                 "queue_name": queue_name,
                 "actor_name": "(unreadable message)",
                 "args": [],
                 "kwargs": {},
                 "options": {"size_bytes": len(body), "first_bytes": body[:120].decode("utf-8", "replace")},
                 "priority": 0,
-                "enqueued_at": now,
+                "enqueued_at": day,
                 "status": JobStatus.DEAD.value,
                 "progress": STATUS_RANK[JobStatus.DEAD],
                 "retries": 0,

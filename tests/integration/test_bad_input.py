@@ -35,11 +35,12 @@ def dramatiq_body(actor: str, args: list, queue: str = "default", **kwargs) -> t
     return message_id, json.dumps(body).encode()
 
 
-def publish(url: str, queue: str, body: bytes) -> None:
+def publish(url: str, queue: str, body: bytes, priority: int | None = None) -> None:
+    """`body` published with plain pika and confirms, as any other client would."""
     connection = pika.BlockingConnection(pika.URLParameters(with_amqp_defaults(url)))
     channel = connection.channel()
     channel.confirm_delivery()
-    channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2))
+    channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2, priority=priority))
     connection.close()
 
 

@@ -88,3 +88,20 @@ def test_a_publish_whose_confirm_is_lost_goes_again_as_a_flagged_copy_and_the_jo
     start_worker(threads=4)
     wait_for(lambda: job(sent.message_id).duplicates_suppressed == 1, timeout=30, what="the copy dropped")
     assert runs_per_message()[sent.message_id] == 1
+
+
+def test_a_copy_delivered_before_its_twin_waits_for_the_twin_and_the_job_runs_once(
+    service_settings, rabbitmq_broker, start_worker
+):
+    """A resent copy can reach a worker before the first publish it repeats (another consumer, a
+    leader change): the copy must not run while its unchecked twin may still be waiting."""
+    test_actors.create_tables()
+    message = test_actors.record_effect.message("twin")
+    rabbitmq_broker.declare_queue("default", ensure=True)
+    # The copy first in line (a higher priority than the queue's default, which the twin gets).
+    publish(service_settings.broker_url, "default", flagged_copy(message), priority=9)
+    rabbitmq_broker.enqueue(message)  # then its twin: a fresh delivery, run without a check
+    start_worker(threads=1)
+
+    wait_for(lambda: job(message.message_id).duplicates_suppressed == 1, timeout=30, what="the copy dropped")
+    assert runs_per_message() == {message.message_id: 1}

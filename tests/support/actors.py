@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -44,6 +45,10 @@ runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("message_id", String(64), nullable=False, index=True),
     Column("at", DateTime(timezone=True), nullable=False),
+    #: Which process ran it and how the message came (fresh, redelivered, possible_duplicate): what a
+    #: test that finds a job run twice prints.
+    Column("pid", Integer),
+    Column("delivery", String(64)),
 )
 
 
@@ -107,12 +112,19 @@ def record_effect(key: str, seconds: float = 0.0) -> str:
     record_attempt(key)
     if seconds:
         time.sleep(seconds)
-    message_id = CurrentMessage.get_current_message().message_id
+    message = CurrentMessage.get_current_message()
+    message_id = message.message_id
+    delivery = [name for name in ("redelivered",) if vars(message).get(name)]
+    delivery += [name for name in ("possible_duplicate", "duplicate_checks") if message.options.get(name)]
     with db.session_scope() as session:
         session.execute(
             pg_insert(effects).values(message_id=message_id, key=key, at=utcnow()).on_conflict_do_nothing()
         )
-        session.execute(insert(runs).values(message_id=message_id, at=utcnow()))
+        session.execute(
+            insert(runs).values(
+                message_id=message_id, at=utcnow(), pid=os.getpid(), delivery=",".join(delivery) or "fresh"
+            )
+        )
     return message_id
 
 

@@ -11,6 +11,8 @@ from domain import db
 from domain.models.jobs import Job
 from tests.support.ledger import wait_for
 
+runs = test_actors.runs
+
 
 def effects() -> set[str]:
     with db.session_scope() as session:
@@ -24,6 +26,19 @@ def runs_per_message() -> dict[str, int]:
             select(test_actors.runs.c.message_id, func.count()).group_by(test_actors.runs.c.message_id)
         )
         return dict(rows.all())
+
+
+def repeated_runs() -> list[tuple]:
+    """Every run of a message that ran more than once: its id, time, process, delivery, key."""
+    repeated = [message_id for message_id, count in runs_per_message().items() if count > 1]
+    with db.session_scope() as session:
+        rows = session.execute(
+            select(runs.c.message_id, runs.c.at, runs.c.pid, runs.c.delivery, test_actors.effects.c.key)
+            .join(test_actors.effects, test_actors.effects.c.message_id == runs.c.message_id)
+            .where(runs.c.message_id.in_(repeated))
+            .order_by(runs.c.message_id, runs.c.at)
+        )
+        return [tuple(row) for row in rows]
 
 
 def extra_runs() -> int:
@@ -45,7 +60,7 @@ def assert_each_effect_exactly_once(
 
     wait_for(lambda: ledger_done() == total, timeout=60, interval=0.5, what="every ledger row done")
     assert effects() == set(sent)  # one row per message id: none missing, none extra
-    assert extra_runs() <= allowed_extra_runs, f"{extra_runs()} extra runs: {runs_per_message()}"
+    assert extra_runs() <= allowed_extra_runs, f"{extra_runs()} extra runs: {repeated_runs()}"
     with db.session_scope() as session:
         statuses = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
     assert statuses == {"done": total}

@@ -18,7 +18,7 @@ def test_the_table_holds_the_seeds_schedules():
     assert table["cleanup_old_proctoring_events"] == "0 4 * * *"
     assert table["archive_old_attempts"] == "30 4 * * *"
     assert table["cleanup_old_exam_sessions"] == "15 * * * *"  # the original's hourly Redis cleanup
-    assert len(table) == len(DEFAULT_TABLE) == 13
+    assert len(table) == len(DEFAULT_TABLE) == 14
 
 
 def test_a_row_is_overridden_disabled_or_moved_to_another_zone_from_the_environment():

@@ -1,9 +1,10 @@
 """Every dashboard page and API call over a big ledger, side by side with a baseline revision.
 
-    python -m benchmarks.dashboard [--rows 1000000] [--repeat 15] [--baseline 742256f]
+    python -m benchmarks.dashboard [--rows 1000000] [--days 7] [--repeat 15] [--baseline 742256f|none]
 
-Fills a throw-away PostgreSQL schema (migrated by this tree) with ledger rows: 90 % done, 1 % dead,
-some delayed, enqueued and running, six queues, ten actors, spread over the last week, arguments
+Fills a throw-away PostgreSQL schema (migrated by this tree, its ledger partitioned by day over
+the days filled) with ledger rows: 90 % done, 1 % dead, some delayed, enqueued and running, six
+queues, ten actors, spread evenly over the last `--days` days, arguments
 with a chapter number and a Russian word. Then times each request in-process (FastAPI's test
 client, no network), first with this tree's code, then with the baseline's (a temporary `git
 worktree`, its own Python process, the same rows): median and p95 in milliseconds. A request the
@@ -19,6 +20,8 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -66,12 +69,12 @@ SELECT md5(i::text || :seed),
             WHEN i % 100 = 3 THEN 'running' ELSE 'done' END,
        40, jsonb_build_array('chapter-' || (i % 5000), ({WORDS})[1 + i % 10] || ' ' || (i % 997)),
        '{{}}'::jsonb, '{{}}'::jsonb, 0, (i % 7 = 0)::int,
-       now() - make_interval(secs => i * 0.6), now() - make_interval(secs => i * 0.6 - 0.01),
-       CASE WHEN i % 100 > 3 OR i % 100 = 0 THEN now() - make_interval(secs => i * 0.6 - 0.02) END,
+       now() - make_interval(secs => i * :spacing), now() - make_interval(secs => i * :spacing - 0.01),
+       CASE WHEN i % 100 > 3 OR i % 100 = 0 THEN now() - make_interval(secs => i * :spacing - 0.02) END,
        5 + (i % 200), 'bench:1', '{{"ok": true}}'::jsonb,
        CASE WHEN i % 100 = 0 THEN 'PermanentError' END,
        CASE WHEN i % 100 = 0 THEN 'Chapter ' || (i % 5000) || ' not found.' END,
-       now() - make_interval(secs => i * 0.6 - 0.02)
+       now() - make_interval(secs => i * :spacing - 0.02)
 FROM generate_series(1, :rows) AS i
 """
 
@@ -95,15 +98,20 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--baseline", default="742256f", help="the revision to compare with")
+    parser.add_argument("--days", type=float, default=6.9, help="how far back the rows go")
+    parser.add_argument("--baseline", default="742256f", help="the revision to compare with, or none")
     options = parser.parse_args()
 
-    from domain import db
+    from domain import db, ledger_partitions
 
-    with services.schema() as database_url, worktree(options.baseline) as baseline:
+    baseline_tree = worktree(options.baseline) if options.baseline != "none" else nullcontext(None)
+    with services.schema() as database_url, baseline_tree as baseline:
         started = time.perf_counter()
         with db.get_engine().begin() as connection:
-            connection.execute(text(FILL), {"rows": options.rows, "seed": "bench"})
+            today = datetime.now(UTC).date()
+            ledger_partitions.create_partitions(connection, today - timedelta(days=options.days + 1), today)
+            spacing = options.days * 86400 / options.rows
+            connection.execute(text(FILL), {"rows": options.rows, "seed": "bench", "spacing": spacing})
             connection.execute(text("ANALYZE bookjobs_jobs"))
             job_id = connection.scalar(
                 text("SELECT message_id FROM bookjobs_jobs WHERE queue_name = 'books' LIMIT 1")
@@ -116,10 +124,10 @@ def main() -> None:
             for label, path, headers in REQUESTS
         ]
         now = run_tree(str(services.REPO_ROOT), database_url, requests, options.repeat)
-        before = run_tree(str(baseline), database_url, requests, options.repeat)
+        before = run_tree(str(baseline), database_url, requests, options.repeat) if baseline else {}
     print(f"  {'request (p50 / p95 ms)':<32}{'now':>18}{options.baseline:>18}")
     for label, _path, _headers in REQUESTS:
-        print(f"  {label:<32}{cell(now[label]):>18}{cell(before[label]):>18}")
+        print(f"  {label:<32}{cell(now[label]):>18}{cell(before.get(label)):>18}")
 
 
 def cell(samples: list[float] | None) -> str:

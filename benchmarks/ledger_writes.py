@@ -24,6 +24,7 @@ from benchmarks import services
 from broker.ledger import (
     COLUMNS,
     JSON_COLUMNS,
+    PARTITIONED_KEY,
     PREPARED_UPSERT,
     events_json,
     prepare_postgresql,
@@ -65,14 +66,14 @@ def process_cpu(pid: int) -> float:
 
 def writers(cursor) -> dict[str, Callable[[list[dict]], None]]:
     template = "(" + ", ".join("%s::jsonb" if c in JSON_COLUMNS else "%s" for c in COLUMNS) + ")"
-    values_sql = upsert_sql("VALUES %s")  # execute_values fills in the rows
+    values_sql = upsert_sql("VALUES %s", conflict=PARTITIONED_KEY)  # execute_values fills in the rows
 
     def values(events: list[dict]) -> None:
         rows = [row_values(event, sqlite_times=False) for event in events]
         execute_values(cursor, values_sql, rows, template=template, page_size=1000)
 
     def recordset(events: list[dict]) -> None:
-        cursor.execute(recordset_upsert_sql("%s"), (events_json(events),))
+        cursor.execute(recordset_upsert_sql("%s", PARTITIONED_KEY), (events_json(events),))
 
     def prepared(events: list[dict]) -> None:
         cursor.execute(f"EXECUTE {PREPARED_UPSERT}(%s)", (events_json(events),))

@@ -19,6 +19,7 @@ import psycopg2
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql
 
+from domain.ledger_partitions import IS_PARTITIONED
 from domain.models.base import utcnow
 from domain.models.jobs import Job
 
@@ -386,8 +387,12 @@ PREPARED_UPSERT = "bookjobs_ledger_upsert"
 
 
 def prepare_postgresql(cursor) -> None:
-    """Prepare the upsert that `write_postgresql` executes, on the cursor's connection."""
-    cursor.execute(f"PREPARE {PREPARED_UPSERT}(jsonb) AS {recordset_upsert_sql('$1')}")
+    """Prepare the upsert that `write_postgresql` executes, on the cursor's connection, for the
+    ledger as it is there: partitioned by day (migration 0014) or a plain table (before it)."""
+    cursor.execute(IS_PARTITIONED)
+    conflict = PARTITIONED_KEY if cursor.fetchone() else "message_id"
+    cursor.execute(f"PREPARE {PREPARED_UPSERT}(jsonb) AS {recordset_upsert_sql('$1', conflict)}")
+
 
 
 #: Errors of one event's content, not of the database: retrying the same batch can never succeed.
@@ -442,15 +447,16 @@ def _json_value(value: Any) -> Any:
 
 
 @functools.cache
-def recordset_upsert_sql(parameter: str = "$1") -> str:
-    """The upsert, its rows read from one JSON array `parameter` ($1 when prepared, %s for psycopg2)."""
+def recordset_upsert_sql(parameter: str = "$1", conflict: str = "message_id") -> str:
+    """The upsert, its rows read from one JSON array `parameter` ($1 when prepared, %s for psycopg2),
+    on the ledger's key `conflict` (PARTITIONED_KEY on a partitioned ledger)."""
     dialect = postgresql.dialect()
     table = Job.__table__
     columns = [c for c in table.columns if c.name in COLUMNS]
     record = ", ".join(f"{c.name} {_record_type(c, dialect)}" for c in columns)
     selected = ", ".join(_selected(c) for c in columns)
     rows = f"SELECT {selected} FROM jsonb_to_recordset({parameter}::jsonb) AS r({record})"
-    return upsert_sql(rows, conflict=PARTITIONED_KEY)
+    return upsert_sql(rows, conflict=conflict)
 
 
 def _record_type(column, dialect) -> str:

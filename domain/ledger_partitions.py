@@ -27,6 +27,11 @@ DEFAULT_PARTITION = f"{TABLE}_default"
 DAYS_AHEAD = 7
 #: Final states kept `Retention.days`; dead jobs are kept longer (`Retention.dead_days`).
 GONE_AFTER_DAYS = (JobStatus.DONE, JobStatus.SKIPPED, JobStatus.CANCELLED)
+#: One row if the ledger in the connection's schema is a partitioned table.
+IS_PARTITIONED = (
+    "SELECT 1 FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
+    f"WHERE c.relname = '{TABLE}' AND c.relnamespace = current_schema()::regnamespace"
+)
 
 
 @dataclass(frozen=True)
@@ -65,14 +70,7 @@ def is_partitioned(connection: Connection) -> bool:
     """True if this database's ledger is a partitioned table (PostgreSQL after migration 0014)."""
     if connection.dialect.name != "postgresql":
         return False
-    found = connection.execute(
-        text(
-            "SELECT 1 FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
-            "WHERE c.relname = :table AND c.relnamespace = current_schema()::regnamespace"
-        ),
-        {"table": TABLE},
-    )
-    return found.first() is not None
+    return connection.execute(text(IS_PARTITIONED)).first() is not None
 
 
 def partition_days(connection: Connection) -> list[date]:

@@ -1,4 +1,4 @@
-"""`bookjobs db upgrade`: apply the migrations."""
+"""`bookjobs db upgrade` / `db downgrade REVISION`: apply the migrations, or undo them."""
 
 from __future__ import annotations
 
@@ -26,3 +26,13 @@ def upgrade() -> None:
     else:
         origin = before or "(none: a new database)"
         click.echo(f"Database {safe_url} upgraded from revision {origin} to {after}.")
+
+
+@db.command()
+@click.argument("revision")
+@clear_errors
+def downgrade(revision: str) -> None:
+    """Take every bookjobs table back to REVISION (e.g. 0013: the ledger unpartitioned)."""
+    settings = load_settings()
+    before, after = migrate.downgrade(database.configure(settings.database_url), revision)
+    click.echo(f"Database {redacted_url(settings.database_url)} taken from revision {before} to {after}.")

@@ -7,9 +7,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from actors.monitoring import create_ledger_partitions
+from broker.cli import main
 from broker.ledger import LedgerWriter
 from domain import db, migrate
 from domain import ledger_partitions as partitions
@@ -74,8 +76,9 @@ def test_the_conversion_keeps_every_row_and_index_and_can_be_undone(postgres_url
         add_rows(connection, "ancient-", 5, days_ago=400)  # beyond MAX_DAYS_BACK: the default partition
         plain_indexes = indexes_of(connection, "bookjobs_jobs")
 
-    migrate.upgrade(engine)
+    upgraded = CliRunner().invoke(main, ["db", "upgrade"], env={"DATABASE_URL": str(engine.url)})
 
+    assert upgraded.exit_code == 0 and "from revision 0013 to 0014" in upgraded.output, upgraded.output
     today = utcnow().date()
     with engine.connect() as connection:
         assert partitions.is_partitioned(connection)
@@ -94,7 +97,9 @@ def test_the_conversion_keeps_every_row_and_index_and_can_be_undone(postgres_url
         assert "(message_id, enqueued_at)" in parent["bookjobs_jobs_pkey"]
         assert len(indexes_of(connection, partitions.partition_name(today))) == len(parent)
 
-    migrate.downgrade(engine, "0013")
+    downgraded = CliRunner().invoke(main, ["db", "downgrade", "0013"], env={"DATABASE_URL": str(engine.url)})
+
+    assert downgraded.exit_code == 0 and "from revision 0014 to 0013" in downgraded.output, downgraded.output
 
     with engine.connect() as connection:
         assert not partitions.is_partitioned(connection)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from domain import ledger, queue_samples
@@ -108,11 +109,11 @@ def list_jobs(session: Session, where: JobFilter) -> JobPage:
     if where.text:
         matches.append(searched.ilike(f"%{_escape_like(where.text)}%", escape="\\"))
     if not matches:
-        return _page(session, [statement.order_by(*_newest(Job))], where)
+        return _page(session, [_slice(statement.order_by(*_newest(Job)))], where)
     if where.text:  # (an id prefix alone matches a job or a few: no window fills with them)
         recent = statement.order_by(*_newest(Job)).limit(RECENT_WINDOW).subquery("recent")
         job = aliased(Job, recent)
-        page = _page(session, [select(job).where(*matches).order_by(*_newest(job))], where)
+        page = _page(session, [_slice(select(job).where(*matches).order_by(*_newest(job)))], where)
         if page.has_next:  # the page is full: every later match is older than the window
             return page
     # Finished jobs through the trigram index (it holds only them), the others (few) by their status.
@@ -121,36 +122,47 @@ def list_jobs(session: Session, where: JobFilter) -> JobPage:
     return _page(session, [_matches_first(part) for part in (finished, unfinished)], where)
 
 
-def _matches_first(statement):
+#: A statement of one page: (offset, limit) -> SELECT of Job rows, newest first.
+Slice = Callable[[int, int], Select]
+
+
+def _slice(statement: Select) -> Slice:
+    return lambda offset, limit: statement.offset(offset).limit(limit)
+
+
+def _matches_first(statement: Select) -> Slice:
     """`statement`'s rows newest first, its filter evaluated first, through its indexes.
 
     Left to itself PostgreSQL guesses that a pattern matches one row in 200, and walks the newest
     jobs until it has a page: with a rare word or an id prefix, that is every row. Materialized,
-    the matches are found by the trigram (or status) index and only they are sorted."""
+    the matches are found by the trigram (or status) index, only their keys are sorted, and only
+    the page's rows are read back, each by its key (message id and day: one partition's index)."""
     found = (
         statement.with_only_columns(Job.message_id, Job.enqueued_at)
         .cte("found")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    return (
-        select(Job)
-        .join(found, Job.message_id == found.c.message_id)
-        .order_by(found.c.enqueued_at.desc(), found.c.message_id.desc())
-    )
+
+    def page(offset: int, limit: int) -> Select:
+        keys = select(found).order_by(*_newest(found.c)).offset(offset).limit(limit).subquery("keys")
+        same_row = (Job.message_id == keys.c.message_id) & (Job.enqueued_at == keys.c.enqueued_at)
+        return select(Job).join(keys, same_row).order_by(*_newest(keys.c))
+
+    return page
 
 
 def _newest(job) -> tuple:
     return job.enqueued_at.desc(), job.message_id.desc()
 
 
-def _page(session: Session, statements: list, where: JobFilter) -> JobPage:
-    """One page of the newest rows of `statements` (each newest first) taken together."""
+def _page(session: Session, slices: list[Slice], where: JobFilter) -> JobPage:
+    """One page of the newest rows of `slices` (each newest first) taken together."""
     offset = (where.page - 1) * where.per_page
-    if len(statements) == 1:
-        rows = list(session.scalars(statements[0].offset(offset).limit(where.per_page + 1)))
+    if len(slices) == 1:
+        rows = list(session.scalars(slices[0](offset, where.per_page + 1)))
     else:  # the newest `wanted` of each, merged
         wanted = offset + where.per_page + 1
-        rows = [row for statement in statements for row in session.scalars(statement.limit(wanted))]
+        rows = [row for page in slices for row in session.scalars(page(0, wanted))]
         rows.sort(key=lambda job: (job.enqueued_at, job.message_id), reverse=True)
         rows = rows[offset:wanted]
     return JobPage(rows[: where.per_page], len(rows) > where.per_page)

@@ -26,7 +26,19 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgresql_session)
+    return engine
+
+
+def _postgresql_session(dbapi_connection, _record) -> None:
+    """No JIT compilation: bookjobs' queries are short, and compiling a plan that spans the ledger's
+    day partitions took PostgreSQL 100-200 ms, more than running it."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET jit = off")
+    cursor.close()
+    dbapi_connection.commit()  # a SET is undone with the transaction it ran in
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -29,9 +29,10 @@ logger = logging.getLogger(__name__)
 POSSIBLE_DUPLICATE = "possible_duplicate"
 #: How many times a copy has waited for another worker's run of the same job.
 DUPLICATE_CHECKS = "duplicate_checks"
-#: How many times (1, 2, 4, 8, 16 s apart) a possible duplicate whose job has not started waits for a
-#: twin to start before it runs: about 31 s in all.
-TWIN_CHECKS = 5
+#: How many times a possible duplicate whose job has not started goes back (1 s, then 2 s, each time
+#: behind the queue's backlog) for a twin to start before it runs. Each time is a trip through the
+#: delay queue and a ledger read: a resend of thousands of jobs pays them all, so a few.
+TWIN_CHECKS = 2
 #: Ledger states of a job no delivery has started yet.
 WAITING_STATUSES = frozenset({JobStatus.ENQUEUED, JobStatus.DELAYED, JobStatus.RETRYING})
 #: A worker silent for this many heartbeats is taken for dead (see domain.ledger.STALE_AFTER_BEATS).

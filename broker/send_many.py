@@ -44,6 +44,7 @@ class BulkSendError(TransientError):
         self.confirmed = confirmed
         self.unconfirmed = [m.message_id for m in unconfirmed]
         self.unconfirmed_items = [{"args": list(m.args), "kwargs": dict(m.kwargs)} for m in unconfirmed]
+        self._timestamps = [m.message_timestamp for m in unconfirmed]
         self._resend = {"actor": actor, "delay_ms": delay_ms, "priority": priority}
 
     def resend(self, **options: Any) -> list[dramatiq.Message]:
@@ -51,7 +52,13 @@ class BulkSendError(TransientError):
         the broker is still away)."""
         resend = {**self._resend, **options}
         actor = resend.pop("actor")
-        return send_many(actor, self.unconfirmed_items, message_ids=self.unconfirmed, **resend)
+        return send_many(
+            actor,
+            self.unconfirmed_items,
+            message_ids=self.unconfirmed,
+            message_timestamps=self._timestamps,
+            **resend,
+        )
 
 
 def send_many(
@@ -62,6 +69,7 @@ def send_many(
     priority: int | None = None,
     batch_size: int = BATCH_SIZE,
     message_ids: Sequence[str] | None = None,
+    message_timestamps: Sequence[int] | None = None,
 ) -> list[dramatiq.Message]:
     """Enqueue one job per item (a list of arguments, or `{"args": [...], "kwargs": {...}}`).
 
@@ -71,6 +79,8 @@ def send_many(
 
     `message_ids` (one per item) re-sends messages that may already be queued, as
     `BulkSendError.resend()` does: the copies keep those ids and are checked against the ledger.
+    `message_timestamps` (epoch ms, one per item) keeps the first messages' enqueue times too, so
+    each job stays one ledger row (on PostgreSQL the ledger's key is the id and the enqueue time).
     """
     options: dict[str, Any] = {"broker_priority": priority} if priority is not None else {}
     checked = _arguments(actor, items)
@@ -81,6 +91,11 @@ def send_many(
     messages = [actor.message_with_options(args=a, kwargs=k, **options) for a, k in checked]
     if message_ids is not None:
         messages = [m.copy(message_id=str(i)) for m, i in zip(messages, message_ids, strict=True)]
+    if message_timestamps is not None:
+        if len(message_timestamps) != len(messages):
+            raise InvalidArgument(f"{len(message_timestamps)} message timestamps for {len(messages)} items.")
+        timed = zip(messages, message_timestamps, strict=True)
+        messages = [m.copy(message_timestamp=int(t)) for m, t in timed]
     broker = actor.broker
     if not hasattr(broker, "parameters"):  # not RabbitMQ: the broker's own enqueue confirms each message
         return [broker.enqueue(message, delay=delay_ms) for message in messages]

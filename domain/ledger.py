@@ -8,7 +8,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from domain.models.base import utcnow
-from domain.models.jobs import Job, JobStatus, WorkerHeartbeat
+from domain.models.jobs import FINAL_STATUSES, Job, JobStatus, WorkerHeartbeat
 
 #: A worker silent for this many heartbeat intervals is shown as stale.
 STALE_AFTER_BEATS = 3
@@ -39,7 +39,15 @@ def find_job(session: Session, message_id: str) -> Job | None:
 
 def job_state(session: Session, message_id: str) -> tuple[str, str | None, WorkerHeartbeat | None] | None:
     """(status, worker_id, that worker's heartbeat row) of a ledger row, or None if there is none."""
-    row = session.execute(select(Job.status, Job.worker_id).where(Job.message_id == message_id)).first()
+    # A final row first: a sender that reused the id with another enqueue time made a second row.
+    final_first = case((Job.status.in_([s.value for s in FINAL_STATUSES]), 0), else_=1)
+    statement = (
+        select(Job.status, Job.worker_id)
+        .where(Job.message_id == message_id)
+        .order_by(final_first, Job.updated_at.desc())
+        .limit(1)
+    )
+    row = session.execute(statement).first()
     if row is None:
         return None
     heartbeat = session.get(WorkerHeartbeat, row.worker_id) if row.worker_id else None

@@ -394,7 +394,6 @@ def prepare_postgresql(cursor) -> None:
     cursor.execute(f"PREPARE {PREPARED_UPSERT}(jsonb) AS {recordset_upsert_sql('$1', conflict)}")
 
 
-
 #: Errors of one event's content, not of the database: retrying the same batch can never succeed.
 UNSTORABLE = (psycopg2.DataError, psycopg2.IntegrityError, ValueError, TypeError, RecursionError)
 #: What `without_details` keeps of an event: the row's identity, state and times.

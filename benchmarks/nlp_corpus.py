@@ -15,7 +15,7 @@ from pathlib import Path
 CORPUS = Path(__file__).parent / "data" / "nlp_corpus.tsv"
 #: Non-descriptions written to tempt a finder of descriptions.
 HARD_NEGATIVES = frozenset(
-    {"dialogue", "action", "reasoning", "exposition", "figurative", "named", "mixed"}
+    {"dialogue", "action", "reasoning", "exposition", "figurative", "named", "mixed", "abstract"}
 )
 
 
@@ -37,7 +37,21 @@ class Passage:
 
 
 def load(split: str | None = None, path: Path = CORPUS) -> list[Passage]:
-    """The passages of one split (all of them when `split` is None), in file order."""
+    """The passages of one split (all of them when `split` is None), in file order.
+
+    Only `label` and `text` are required: a file without `split` counts as all `test`, a missing
+    `id` becomes the row number and a missing `negative` is empty.
+    """
     with path.open(encoding="utf-8") as handle:
-        rows = [Passage(**row) for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        rows = [
+            Passage(
+                id=row.get("id") or f"row{number}",
+                split=row.get("split") or "test",
+                label=row["label"],
+                negative=row.get("negative") or "",
+                text=row["text"],
+            )
+            for number, row in enumerate(reader, start=1)
+        ]
     return [row for row in rows if split is None or row.split == split]

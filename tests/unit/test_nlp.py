@@ -26,7 +26,7 @@ PROCESSORS = [NatashaProcessor(), SpacyProcessor(), VectorsProcessor()]
 
 
 def unseen() -> list[Passage]:
-    """42 passages written for these tests only: never in the corpus, never trained or tuned on."""
+    """87 passages written for these tests only: never in the corpus, never trained or tuned on."""
     with FIXTURES.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     return [

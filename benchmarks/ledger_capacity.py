@@ -65,6 +65,7 @@ def flusher(url: str, ids: list[str], threads: int, phase: str, enqueued_at: dat
             writer.record(event(message_id, "enqueued", 1, enqueued_at))
         writer.flush(timeout=600)
     else:  # worker threads: each final event waited for, as an ack waits for it
+
         def work(share: list[str]) -> None:
             for message_id in share:
                 writer.record(event(message_id, "done", 3, enqueued_at), urgent=True).wait()

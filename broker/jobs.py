@@ -70,7 +70,9 @@ def progress(done: int, total: int, note: str | None = None, *, job: str | None 
             _progress_written.clear()
     if _write_progress(target, done, total, note):
         return True
-    flush_ledger()  # the job's row may still be in this process's ledger buffer
+    # The job's row may not be written yet: its sender's event still buffered in another process,
+    # and a job younger than the ledger's linger not announced as running. Write it now, then again.
+    flush_ledger(announce=target)
     return _write_progress(target, done, total, note)
 
 
@@ -79,12 +81,17 @@ def _write_progress(message_id: str, done: int, total: int, note: str | None) ->
         return ledger_service.set_progress(session, message_id, done=done, total=total, note=note)
 
 
-def flush_ledger(broker: dramatiq.Broker | None = None, timeout: float = 5.0) -> bool:
-    """Write this process's pending ledger events now (a page or a query right after sees them);
-    False if they could not all be written within `timeout`."""
+def flush_ledger(
+    broker: dramatiq.Broker | None = None, timeout: float = 5.0, *, announce: str | None = None
+) -> bool:
+    """Write this process's pending ledger events now (a page or a query right after sees them),
+    with the `running` event of job `announce` if it runs here; False if they could not all be
+    written within `timeout`."""
     written = True
     for middleware in (broker or dramatiq.get_broker()).middleware:
         writer = getattr(middleware, "writer", None)
         if writer is not None:
+            if announce is not None:
+                writer.announce(announce)
             written = writer.flush(timeout) and written
     return written

@@ -109,6 +109,7 @@ _EVENT = "event"  # (_EVENT, event, due, written)
 _STARTED = "started"  # (_STARTED, message_id, due, running)
 _FINISHED = "finished"  # (_FINISHED, message_id)
 _FLUSH = "flush"  # (_FLUSH, threading.Event set once everything before it is written)
+_ANNOUNCE = "announce"  # (_ANNOUNCE, message_id): write that started job's `running` event now
 _STOP = "stop"  # (_STOP,)
 
 
@@ -167,6 +168,11 @@ class LedgerWriter:
     def finished(self, message_id: str) -> None:
         """The job of `started(message_id)` ended; its final event says so (record it next)."""
         self._inbox.append((_FINISHED, message_id))  # only cancels an announcement: never wakes the flusher
+
+    def announce(self, message_id: str) -> None:
+        """Record the `running` event of started job `message_id` with the next write, however
+        short it has run (a progress report needs the job's row); nothing if it is not running here."""
+        self._hand_over((_ANNOUNCE, message_id), -math.inf)
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Write everything recorded so far now; False if that took longer than `timeout`."""
@@ -242,6 +248,10 @@ class LedgerWriter:
                 self._running.pop(item[1], None)
             elif kind is _FLUSH:
                 self._flushes.append(item[1])
+            elif kind is _ANNOUNCE:
+                started = self._running.get(item[1])
+                if started is not None:
+                    self._running[item[1]] = (-math.inf, started[1])
             else:
                 self._stopping = True
 

@@ -153,6 +153,21 @@ def test_a_short_job_is_written_once_and_a_long_one_shows_running_within_linger(
     writer.close()
 
 
+def test_an_announced_job_is_written_running_at_once_however_short_it_has_run(sqlite_url):
+    writer = LedgerWriter(db.get_engine, linger=30.0)  # unannounced, `running` would wait 30 s
+    writer.started("reporting", lambda: event("reporting", "running", 1, worker_id="w:1"))
+    writer.started("quiet", lambda: event("quiet", "running", 1, worker_id="w:1"))
+
+    writer.announce("reporting")
+    writer.announce("not-running-here")
+    assert writer.flush(5)
+
+    assert wait_for_status("reporting", "running", timeout=1).worker_id == "w:1"
+    with db.session_scope() as session:
+        assert session.scalars(select(Job.message_id)).all() == ["reporting"]
+    writer.close()
+
+
 def test_an_event_recorded_while_the_flusher_idles_is_written_within_linger(sqlite_url):
     writer = LedgerWriter(db.get_engine, linger=0.05)
     assert writer.record(event("first", "done", 3), urgent=True).wait(5)

@@ -1,8 +1,9 @@
-"""The labelled corpus of `benchmarks/data/nlp_corpus.tsv`: 1,933 original Russian passages.
+"""The labelled corpus of `benchmarks/data/nlp_corpus.tsv`: 2,568 original Russian passages.
 
 Columns: id, split (train / dev / test, fixed once by passage), label (location, character,
 atmosphere, object or none), negative (what kind of non-description: dialogue, action, reasoning,
-exposition, figurative, named, feeling, plain; mixed: a later round of the hard kinds) and text.
+exposition, figurative, named, abstract, feeling, plain; mixed: a later round of the hard kinds)
+and text. Ids `p…` are round 1, `r…` round 2 (written later, on purpose unlike round 1), `s…` round 3.
 The labelling guide is in `docs/nlp.md`.
 """
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CORPUS = Path(__file__).parent / "data" / "nlp_corpus.tsv"
+#: 129 passages written after the models were trained, never trained, tuned or fitted on: scored only.
+HELDOUT = Path(__file__).parent / "data" / "nlp_heldout.tsv"
 #: Non-descriptions written to tempt a finder of descriptions.
 HARD_NEGATIVES = frozenset(
     {"dialogue", "action", "reasoning", "exposition", "figurative", "named", "mixed", "abstract"}

@@ -1,13 +1,15 @@
 """How well each processor and each mode finds descriptions, on the corpus's dev and test splits.
 
-    python -m benchmarks.nlp_quality [--splits dev,test] [--corpus PATH]
+    python -m benchmarks.nlp_quality [--splits dev,test,heldout] [--corpus PATH]
 
 Each passage is run as its own text through `find_passages`; a method calls it descriptive when it
 returns at least one passage, and its type is the kind of the best one. Printed per method: precision,
 recall and F1 of "descriptive", type accuracy (share of the true positives given the right kind), the
 false-positive rate on hard negatives (dialogue, action, reasoning, exposition, figurative sensory
 words, named places and people), and recall per type. `--corpus` takes any file of the same columns
-(a `split` column is then optional: all rows count as `test`).
+(a `split` column is then optional: all rows count as `test`). The split `heldout` is the file
+`benchmarks/data/nlp_heldout.tsv`: passages written after the models were trained, never trained or
+fitted on.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.nlp_corpus import CORPUS, Passage, load
+from benchmarks.nlp_corpus import CORPUS, HELDOUT, Passage, load
 from domain.nlp.ensemble import Mode, default_processors, find_passages
 from domain.nlp.linear import KINDS
 
@@ -96,11 +98,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--splits", default="dev,test")
+    parser.add_argument("--splits", default="dev,test,heldout")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     options = parser.parse_args()
     for split in options.splits.split(","):
-        passages = load(split, options.corpus)
+        passages = load(None, HELDOUT) if split == "heldout" else load(split, options.corpus)
         hard = sum(p.hard_negative for p in passages)
         print()
         print(table(f"{split}: {len(passages)} passages ({hard} hard negatives)", evaluate(passages)))

@@ -126,8 +126,8 @@ def sentence_probabilities(processor, dev: list[Passage]) -> list[np.ndarray]:
     """Per dev passage, the processor's raw P(description) and P(kind) of each of its sentences."""
     rows = []
     for passage in dev:
-        sentences = [passage.text[a:b] for a, b in sentence_spans(passage.text)]
-        texts = [narration(s) for s in sentences]
+        narrated = narration(passage.text)  # as find_passages does: speech blanked in the whole text
+        texts = [narrated[a:b] for a, b in sentence_spans(passage.text)]
         probabilities = np.zeros((len(texts), len(CLASSES)))
         probabilities[:, 0] = 1.0
         readable = [i for i, t in enumerate(texts) if sum(ch.isalpha() for ch in t) >= 3]

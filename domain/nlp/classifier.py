@@ -84,9 +84,10 @@ class TrainedProcessor:
         """Uncalibrated class probabilities (rows over CLASSES) of pieces of narration."""
         raise NotImplementedError
 
-    def judge(self, sentences: list[str]) -> list[Verdict]:
-        """A calibrated verdict on each sentence; speech is blanked first."""
-        texts = [narration(sentence) for sentence in sentences]
+    def judge(self, sentences: list[str], *, narrated: bool = False) -> list[Verdict]:
+        """A calibrated verdict on each sentence; speech is blanked first, unless the sentences are
+        `narrated` already (cut from a text blanked whole, which sees a speech line's later sentences)."""
+        texts = sentences if narrated else [narration(sentence) for sentence in sentences]
         readable = [i for i, text in enumerate(texts) if sum(ch.isalpha() for ch in text) >= 3]
         verdicts = [NO_DESCRIPTION] * len(sentences)
         if not readable:
@@ -101,7 +102,8 @@ class TrainedProcessor:
     def find(self, text: str) -> list[Candidate]:
         """Sentences of `text` this processor alone calls descriptive."""
         spans = sentence_spans(text)
-        verdicts = self.judge([text[start:end] for start, end in spans])
+        narrated = narration(text)
+        verdicts = self.judge([narrated[start:end] for start, end in spans], narrated=True)
         return [
             Candidate(start, end, verdict.kind, round(verdict.description, 4), self.name)
             for (start, end), verdict in zip(spans, verdicts, strict=True)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from domain.nlp.base import Processor, load_once
 from domain.nlp.classifier import NO_DESCRIPTION, Verdict, fitted, sentence_spans
 from domain.nlp.linear import KINDS
+from domain.nlp.speech import narration
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +106,10 @@ def best_single(processors: Sequence[Processor]) -> Processor:
 
 
 def judge(processor: Processor, sentences: list[str]) -> list[Verdict]:
-    """`processor`'s verdicts; a processor that only finds spans (Stanza) gives its confidence."""
+    """`processor`'s verdicts on sentences whose speech is blanked already; a processor that only
+    finds spans (Stanza) gives its confidence."""
     if hasattr(processor, "judge"):
-        return processor.judge(sentences)
+        return processor.judge(sentences, narrated=True)
     verdicts = []
     for sentence in sentences:
         found = processor.find(sentence)
@@ -135,7 +137,9 @@ def find_passages(text: str, mode: Mode | str = Mode.ENSEMBLE, processors=None) 
         else:
             mode = Mode.PARALLEL if len(text) < SHORT_TEXT else Mode.ENSEMBLE
     spans = sentence_spans(text)
-    sentences = [text[start:end] for start, end in spans]
+    # Speech is blanked in the whole text: a dialogue line's second sentence is speech too.
+    narrated = narration(text)
+    sentences = [narrated[start:end] for start, end in spans]
     try:
         votes = _votes(sentences, mode, processors)
     except Exception:

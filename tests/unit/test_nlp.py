@@ -133,30 +133,33 @@ def test_direct_speech_is_blanked_and_offsets_are_kept(text, narrated):
     ).strip(" —")
 
 
-def test_a_description_said_in_dialogue_is_not_a_passage_but_the_narration_around_it_is():
-    text = (
+DIALOGUE_THEN_NARRATION = [
+    (  # one sentence a line: the author's words after the speech are all that is read
         "— Какой у вас тёмный подъезд, и лестница старая, скрипучая, — сказала гостья.\n"
         "— Дом у них большой, каменный, в три этажа, с башенкой, — рассказывала тётя.\n"
         "Дом стоял на пригорке: двухэтажный, каменный, с башенкой и облупленными колоннами."
-    )
-
-    passages = find_passages(text, Mode.ENSEMBLE)
-
-    assert [p.text for p in passages] == [text.splitlines()[2]]
-    assert is_speech_only("— Едем? — Едем.") and not is_speech_only(text.splitlines()[0])
-
-
-def test_every_sentence_of_a_dialogue_line_is_speech_not_only_the_first():
-    text = (
+    ),
+    (  # several sentences a line: every one of them is speech, not only the first
         "— Ты видел, какой там дом? Огромный, белый, с колоннами! — восторженно говорила сестра.\n"
         "— Не ходи туда. Там сад заросший, тёмный, и собака злая, лохматая.\n"
         "Сад и правда зарос: крапива по пояс, кусты смородины, старые яблони с кривыми стволами."
-    )
+    ),
+]
 
+
+@pytest.mark.parametrize("text", DIALOGUE_THEN_NARRATION, ids=["one-sentence-lines", "many-sentence-lines"])
+def test_a_description_said_in_dialogue_is_not_a_passage_but_the_narration_around_it_is(text):
     passages = find_passages(text, Mode.ENSEMBLE)
 
     assert [p.text for p in passages] == [text.splitlines()[2]]
+    assert not is_speech_only(text.splitlines()[0])  # the author's words are left
+
+
+def test_the_author_s_words_inside_a_dialogue_line_stay_and_the_speech_goes():
+    text = DIALOGUE_THEN_NARRATION[1]
+
     assert "восторженно говорила сестра" in narration(text) and "колоннами" not in narration(text)
+    assert is_speech_only("— Едем? — Едем.")
 
 
 # --- soft voting, with processors whose verdicts are fixed ----------------------------------------------

@@ -1,9 +1,10 @@
-"""The labelled corpus of `benchmarks/data/nlp_corpus.tsv`: 2,568 original Russian passages.
+"""The labelled corpus of `benchmarks/data/nlp_corpus.tsv`: 2,775 original Russian passages.
 
 Columns: id, split (train / dev / test, fixed once by passage), label (location, character,
 atmosphere, object or none), negative (what kind of non-description: dialogue, action, reasoning,
 exposition, figurative, named, abstract, feeling, plain; mixed: a later round of the hard kinds)
-and text. Ids `p…` are round 1, `r…` round 2 (written later, on purpose unlike round 1), `s…` round 3.
+and text. Ids `p…` are round 1, `r…` round 2 (written later, on purpose unlike round 1), `s…` round
+3, `t…` round 4.
 The labelling guide is in `docs/nlp.md`.
 """
 

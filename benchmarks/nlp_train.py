@@ -7,9 +7,11 @@ Needs the `train` extra (scikit-learn): `pip install -e '.[train]'`. Writes, und
 - `natasha.npz`, `vectors.npz`: multinomial logistic regressions (scikit-learn, L2, the strength
   chosen by log-loss on dev) over each processor's features, exported as arrays;
 - `spacy_textcat/`: `spacy train` with `benchmarks/nlp_spacy.cfg` (the best model on dev);
-- `ensemble.json`: per processor a Platt calibration and its own threshold (best F1 alone on dev);
-  the voting weights and threshold (best F1 of soft voting on dev over a coarse grid, then type
-  accuracy, each to two places, then the log-loss of the passages' scores); the best single
+- `ensemble.json`: per processor a Platt calibration and its own threshold (best F1 alone on dev,
+  smoothed as below);
+  the voting weights and threshold (best F1 of soft voting on dev over a coarse grid, each cutoff
+  judged by the mean F1 of the cutoffs within ±0.06 of it, then the log-loss of the passages'
+  scores); the best single
   processor; and the mode `process_book` uses: the best of the five on dev, each run through
   `find_passages`.
 
@@ -39,6 +41,8 @@ SPACY_CONFIG = Path(__file__).parent / "nlp_spacy.cfg"
 STRENGTHS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5)
 CUTOFFS = tuple(round(x, 2) for x in np.arange(0.2, 0.81, 0.02))
+#: Cutoffs on either side whose dev F1 is averaged with a cutoff's own (±0.06).
+SMOOTHING = 3
 
 
 def labels(passages: list[Passage]) -> np.ndarray:
@@ -151,6 +155,17 @@ def f1(predicted: np.ndarray, truth: np.ndarray) -> float:
     return 2 * tp / max(float(predicted.sum() + truth.sum()), 1.0)
 
 
+def best_cutoff(scores: np.ndarray) -> tuple[int, float]:
+    """The index in CUTOFFS of the best cutoff by `scores` (dev F1 at each), and its smoothed F1.
+
+    dev saturates: a lone best cutoff is often one passage's luck, so each cutoff is judged by the
+    mean F1 of the cutoffs within ±SMOOTHING steps of it.
+    """
+    smoothed = [scores[max(0, i - SMOOTHING) : i + SMOOTHING + 1].mean() for i in range(len(scores))]
+    i = int(np.argmax(smoothed))
+    return i, float(smoothed[i])
+
+
 def fit(dev: list[Passage]) -> dict:
     from domain.nlp.natasha_processor import NatashaProcessor
     from domain.nlp.spacy_processor import SpacyProcessor
@@ -176,7 +191,9 @@ def fit(dev: list[Passage]) -> dict:
             for row in rows
         ]
         best_p = np.array([row[:, 0].max() for row in calibrated[processor.name]])
-        cutoff, score = max(((c, f1(best_p >= c, truth)) for c in CUTOFFS), key=lambda x: x[1])
+        scores = np.array([f1(best_p >= c, truth) for c in CUTOFFS])
+        chosen = best_cutoff(scores)[0]
+        cutoff, score = CUTOFFS[chosen], float(scores[chosen])
         fitted["processors"][processor.name] = {
             "calibration": curve,
             "threshold": cutoff,
@@ -203,15 +220,13 @@ def fit(dev: list[Passage]) -> dict:
         kinds = kind_votes[best_sentence].argmax(1)
         clipped = np.clip(passage_score, 1e-6, 1 - 1e-6)
         loss = -float(np.mean(np.where(truth, np.log(clipped), np.log(1 - clipped))))
-        for cutoff in CUTOFFS:
-            predicted = passage_score >= cutoff - 1e-9
-            score = f1(predicted, truth)
-            hits = predicted & truth
+        scores = np.array([f1(passage_score >= cutoff - 1e-9, truth) for cutoff in CUTOFFS])
+        i, smoothed = best_cutoff(scores)
+        key = (round(smoothed, 4), -round(loss, 4))  # the log-loss breaks what ties remain
+        if best is None or key > best[0]:
+            hits = (passage_score >= CUTOFFS[i] - 1e-9) & truth
             kind_accuracy = float((kinds[hits] == kinds_truth[hits]).mean()) if hits.any() else 0.0
-            # dev saturates: F1 and type accuracy within a point tie, and the smoother log-loss decides.
-            key = (round(score, 2), round(kind_accuracy, 2), -round(loss, 4), -abs(cutoff - 0.5))
-            if best is None or key > best[0]:
-                best = (key, weights, cutoff, score, kind_accuracy)
+            best = (key, weights, CUTOFFS[i], float(scores[i]), kind_accuracy)
     _, weights, cutoff, score, kind_accuracy = best
     for name, weight in zip(names, weights, strict=True):
         fitted["processors"][name]["weight"] = weight

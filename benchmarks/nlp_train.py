@@ -124,6 +124,11 @@ def train_spacy(train: list[Passage], dev: list[Passage]) -> None:
         target = DATA / "spacy_textcat"
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(output / "model-best", target)
+        # The shipped config names the corpus files of this run's temporary folder: name none, so a
+        # second run writes the same files.
+        config = target / "config.cfg"
+        for path in paths.values():
+            config.write_text(config.read_text().replace(f'"{path}"', "null"), encoding="utf-8")
 
 
 def sentence_probabilities(processor, dev: list[Passage]) -> list[np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pika
@@ -35,13 +36,27 @@ def dramatiq_body(actor: str, args: list, queue: str = "default", **kwargs) -> t
     return message_id, json.dumps(body).encode()
 
 
-def publish(url: str, queue: str, body: bytes, priority: int | None = None) -> None:
-    """`body` published with plain pika and confirms, as any other client would."""
-    connection = pika.BlockingConnection(pika.URLParameters(with_amqp_defaults(url)))
-    channel = connection.channel()
-    channel.confirm_delivery()
-    channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2, priority=priority))
-    connection.close()
+def publish(url: str, queue: str, body: bytes, priority: int | None = None, timeout: float = 20.0) -> None:
+    """`body` published with plain pika and confirms, as any other client would, once `queue` exists.
+
+    A worker declares its queues a moment after its heartbeat shows, and RabbitMQ drops a body sent
+    to a queue not yet declared: `mandatory` makes that an error, and the body is sent again.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        connection = pika.BlockingConnection(pika.URLParameters(with_amqp_defaults(url)))
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()
+            properties = pika.BasicProperties(delivery_mode=2, priority=priority)
+            channel.basic_publish("", queue, body, properties, mandatory=True)
+            return
+        except pika.exceptions.UnroutableError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Queue {queue!r} was not declared within {timeout} s.") from None
+            time.sleep(0.1)
+        finally:
+            connection.close()
 
 
 def test_every_kind_of_bad_message_is_dead_lettered_with_its_reason_and_good_ones_still_run(

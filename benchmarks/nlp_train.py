@@ -7,13 +7,11 @@ Needs the `train` extra (scikit-learn): `pip install -e '.[train]'`. Writes, und
 - `natasha.npz`, `vectors.npz`: multinomial logistic regressions (scikit-learn, L2, the strength
   chosen by log-loss on dev) over each processor's features, exported as arrays;
 - `spacy_textcat/`: `spacy train` with `benchmarks/nlp_spacy.cfg` (the best model on dev);
-- `ensemble.json`: per processor a Platt calibration and its own threshold (best F1 alone on dev,
-  smoothed as below);
-  the voting weights and threshold (best F1 of soft voting on dev over a coarse grid, each cutoff
-  judged by the mean F1 of the cutoffs within ±0.06 of it, then the log-loss of the passages'
-  scores); the best single
-  processor; and the mode `process_book` uses: the best of the five on dev, each run through
-  `find_passages`.
+- `ensemble.json`: per processor a Platt calibration and its own threshold (best F1 alone on dev);
+  the voting weights and threshold (best F1 of soft voting on dev over a coarse grid, then the
+  log-loss of the passages' scores; every cutoff judged by the mean dev F1 of the cutoffs within
+  ±0.06 of it); the best single processor; and the mode `process_book` uses: the best of the five
+  on dev, each run through `find_passages`.
 
 The test split is never read here. Every step is seeded: a second run gives the same files.
 """

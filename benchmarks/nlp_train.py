@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.nlp_corpus import Passage, load
-from domain.nlp.classifier import DATA, FITTED, calibrate, sentence_spans
+from domain.nlp.classifier import DATA, FITTED, calibrate, narrated_sentences
 from domain.nlp.linear import CLASSES, LinearModel
 from domain.nlp.speech import narration
 
@@ -133,8 +133,7 @@ def sentence_probabilities(processor, dev: list[Passage]) -> list[np.ndarray]:
     """Per dev passage, the processor's raw P(description) and P(kind) of each of its sentences."""
     rows = []
     for passage in dev:
-        narrated = narration(passage.text)  # as find_passages does: speech blanked in the whole text
-        texts = [narrated[a:b] for a, b in sentence_spans(passage.text)]
+        _, texts = narrated_sentences(passage.text)  # as find_passages reads them
         probabilities = np.zeros((len(texts), len(CLASSES)))
         probabilities[:, 0] = 1.0
         readable = [i for i, t in enumerate(texts) if sum(ch.isalpha() for ch in t) >= 3]

@@ -55,6 +55,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(s.start, s.stop) for s in sentenize(text)]
 
 
+def narrated_sentences(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """The sentence spans of `text` and each sentence as the processors read it: speech is blanked
+    in the whole text first, so a dialogue line's later sentences are speech too."""
+    spans = sentence_spans(text)
+    narrated = narration(text)
+    return spans, [narrated[start:end] for start, end in spans]
+
+
 def calibrate(probability: float, curve: list[float] | tuple[float, float]) -> float:
     """Platt scaling of a probability: sigmoid(a · logit(p) + b)."""
     a, b = curve
@@ -101,9 +109,8 @@ class TrainedProcessor:
 
     def find(self, text: str) -> list[Candidate]:
         """Sentences of `text` this processor alone calls descriptive."""
-        spans = sentence_spans(text)
-        narrated = narration(text)
-        verdicts = self.judge([narrated[start:end] for start, end in spans], narrated=True)
+        spans, sentences = narrated_sentences(text)
+        verdicts = self.judge(sentences, narrated=True)
         return [
             Candidate(start, end, verdict.kind, round(verdict.description, 4), self.name)
             for (start, end), verdict in zip(spans, verdicts, strict=True)

@@ -25,9 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from domain.nlp.base import Processor, load_once
-from domain.nlp.classifier import NO_DESCRIPTION, Verdict, fitted, sentence_spans
+from domain.nlp.classifier import NO_DESCRIPTION, Verdict, fitted, narrated_sentences
 from domain.nlp.linear import KINDS
-from domain.nlp.speech import narration
 
 logger = logging.getLogger(__name__)
 
@@ -136,10 +135,7 @@ def find_passages(text: str, mode: Mode | str = Mode.ENSEMBLE, processors=None) 
             mode = Mode.SINGLE
         else:
             mode = Mode.PARALLEL if len(text) < SHORT_TEXT else Mode.ENSEMBLE
-    spans = sentence_spans(text)
-    # Speech is blanked in the whole text: a dialogue line's second sentence is speech too.
-    narrated = narration(text)
-    sentences = [narrated[start:end] for start, end in spans]
+    spans, sentences = narrated_sentences(text)
     try:
         votes = _votes(sentences, mode, processors)
     except Exception:
